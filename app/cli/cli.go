@@ -1,0 +1,219 @@
+// Package cli is healthwallet's command line. It imports no GUI code: the
+// desktop app is reached through [Env.OpenApp], so the CLI builds and tests
+// without cgo.
+//
+// The command contract (names, flags, exit codes, one-line errors) is in the
+// repository's DESIGN.md and README.md. Every command exits 0 on success and
+// non-zero with a single line "healthwallet: <reason>" on stderr otherwise.
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/healthwallet/healthwallet/wallet"
+)
+
+// Exit codes.
+const (
+	ExitOK    = 0
+	ExitError = 1
+	ExitUsage = 2
+)
+
+// Env is everything a command touches outside its arguments.
+type Env struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	// Getenv reads the environment (os.Getenv in production).
+	Getenv func(string) string
+	// ReadPassphrase asks for a passphrase without echo. Nil means no
+	// terminal is available.
+	ReadPassphrase func(prompt string) (string, error)
+	// StdinIsTerminal is true when a person types into stdin; restore then
+	// prompts for the words.
+	StdinIsTerminal bool
+	// OpenApp opens the desktop app on a wallet home. Nil in builds and
+	// tests without a GUI.
+	OpenApp func(home string) error
+	// Options tune wallet creation (tests lower the scrypt work factor).
+	Options wallet.Options
+}
+
+// errUsage marks an error that should print usage and exit 2.
+var errUsage = errors.New("usage")
+
+type command struct {
+	name, args, summary string
+	run                 func(c *ctx, args []string) error
+}
+
+var commands []command
+
+func init() {
+	commands = []command{
+		{"init", "[--json]", "create a new wallet: prints its DID, address and the 24-word recovery phrase", runInit},
+		{"restore", "[--json]", "restore a wallet from a recovery phrase read from stdin", runRestore},
+		{"whoami", "[--json]", "print this wallet's DID and address", runWhoami},
+		{"help", "", "show this help", func(c *ctx, _ []string) error { usage(c.Stdout); return nil }},
+	}
+}
+
+// ctx carries the environment and the global flags into a command.
+type ctx struct {
+	Env
+	home string
+}
+
+// Main runs the command line and returns the process exit code.
+func Main(args []string, env Env) int {
+	if env.Getenv == nil {
+		env.Getenv = os.Getenv
+	}
+	c := &ctx{Env: env}
+	global := flag.NewFlagSet("healthwallet", flag.ContinueOnError)
+	global.SetOutput(io.Discard)
+	global.StringVar(&c.home, "home", "", "wallet home directory")
+	if err := global.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			usage(env.Stdout)
+			return ExitOK
+		}
+		fmt.Fprintf(env.Stderr, "healthwallet: %v\n", err)
+		return ExitUsage
+	}
+	rest := global.Args()
+	if len(rest) == 0 {
+		if env.OpenApp == nil {
+			usage(env.Stderr)
+			return ExitUsage
+		}
+		home, err := c.resolveHome()
+		if err == nil {
+			err = env.OpenApp(home)
+		}
+		return c.finish(err)
+	}
+	for _, cmd := range commands {
+		if cmd.name == rest[0] {
+			return c.finish(cmd.run(c, rest[1:]))
+		}
+	}
+	fmt.Fprintf(env.Stderr, "healthwallet: unknown command %q; run 'healthwallet help'\n", rest[0])
+	return ExitUsage
+}
+
+func (c *ctx) finish(err error) int {
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.Is(err, flag.ErrHelp):
+		return ExitOK
+	case errors.Is(err, errUsage):
+		fmt.Fprintf(c.Stderr, "healthwallet: %v\n", err)
+		return ExitUsage
+	}
+	fmt.Fprintf(c.Stderr, "healthwallet: %s\n", explain(err))
+	return ExitError
+}
+
+// explain turns an error into the one line a user reads, with what to do.
+func explain(err error) string {
+	msg := strings.ReplaceAll(err.Error(), "\n", " ")
+	switch {
+	case errors.Is(err, wallet.ErrKeystoreCorrupt), errors.Is(err, wallet.ErrKeystoreTrunc):
+		return msg + "; restore from your recovery phrase with 'healthwallet --home NEWDIR restore'"
+	case errors.Is(err, wallet.ErrExists):
+		return msg + "; choose another --home to create or restore a second wallet"
+	case errors.Is(err, wallet.ErrNoWallet):
+		return msg + "; run 'healthwallet init' or 'healthwallet restore'"
+	case errors.Is(err, wallet.ErrCatalogInUse):
+		return msg + "; close the other healthwallet window or command first"
+	}
+	return msg
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "healthwallet: a patient-held personal health wallet")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Usage:")
+	fmt.Fprintln(w, "  healthwallet [--home DIR]                open the desktop app")
+	for _, cmd := range commands {
+		fmt.Fprintf(w, "  healthwallet [--home DIR] %-8s %-8s %s\n", cmd.name, cmd.args, cmd.summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "The wallet home is --home, else $HW_HOME, else ~/.config/healthwallet.")
+	fmt.Fprintln(w, "The passphrase comes from $HW_PASSPHRASE or a no-echo prompt on the terminal.")
+}
+
+// flags returns a FlagSet for a command that also accepts --home after the
+// command name.
+func (c *ctx) flags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(c.Stderr)
+	fs.StringVar(&c.home, "home", c.home, "wallet home directory")
+	return fs
+}
+
+func (c *ctx) parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	return nil
+}
+
+func (c *ctx) resolveHome() (string, error) {
+	if c.home != "" {
+		return c.home, nil
+	}
+	if h := c.Getenv("HW_HOME"); h != "" {
+		return h, nil
+	}
+	return wallet.DefaultHome()
+}
+
+// passphrase returns $HW_PASSPHRASE or asks on the terminal; confirm asks
+// twice, for a new passphrase.
+func (c *ctx) passphrase(confirm bool) (string, error) {
+	if p := c.Getenv("HW_PASSPHRASE"); p != "" {
+		return p, nil
+	}
+	if c.ReadPassphrase == nil {
+		return "", errors.New("no passphrase: set HW_PASSPHRASE or run in a terminal")
+	}
+	prompt := "Passphrase: "
+	if confirm {
+		prompt = "New passphrase (at least 8 characters; four or more random words is best): "
+	}
+	p, err := c.ReadPassphrase(prompt)
+	if err != nil {
+		return "", fmt.Errorf("failed to read passphrase: %w", err)
+	}
+	if confirm {
+		again, err := c.ReadPassphrase("Repeat the passphrase: ")
+		if err != nil {
+			return "", fmt.Errorf("failed to read passphrase: %w", err)
+		}
+		if again != p {
+			return "", errors.New("the two passphrases differ; nothing was created")
+		}
+	}
+	return p, nil
+}
+
+func (c *ctx) printJSON(v any) error {
+	enc := json.NewEncoder(c.Stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

@@ -1,0 +1,197 @@
+package app
+
+import (
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/healthwallet/healthwallet/wallet"
+)
+
+// Preference keys (fyne preferences hold UI settings only, never secrets).
+const prefLockMinutes = "lockTimeoutMinutes"
+
+// DefaultBackgroundGrace is how long a desktop window may stay in the
+// background before the wallet locks. On a phone it locks at once.
+const DefaultBackgroundGrace = time.Minute
+
+// Options tune the UI; the zero value is the product's behaviour.
+type Options struct {
+	// Wallet tunes wallet creation (tests lower the scrypt work factor).
+	Wallet wallet.Options
+	// IdleTimeout overrides the saved lock timeout.
+	IdleTimeout time.Duration
+	// BackgroundGrace overrides DefaultBackgroundGrace on desktop; a
+	// negative value locks at once.
+	BackgroundGrace time.Duration
+}
+
+// UI is the running interface for one wallet home.
+type UI struct {
+	app  fyne.App
+	win  fyne.Window
+	home string
+	opts Options
+
+	mu     sync.Mutex
+	wallet *wallet.Wallet
+	locker *wallet.IdleLocker
+
+	// bg counts background operations (key derivation) so tests can wait.
+	bg sync.WaitGroup
+
+	ob  *onboarding  // the create or restore flow in progress
+	ul  *unlockView  // the unlock screen, while shown
+	wv  *walletView  // the wallet screen, while shown
+
+	// current screen, for tests and for background callbacks to check
+	// they still own the window.
+	screen string
+}
+
+// New builds the UI into w: onboarding when home holds no wallet, the unlock
+// screen otherwise.
+func New(a fyne.App, w fyne.Window, home string, opts Options) *UI {
+	u := &UI{app: a, win: w, home: home, opts: opts}
+	a.Lifecycle().SetOnExitedForeground(u.onBackground)
+	a.Lifecycle().SetOnEnteredForeground(u.onForeground)
+	if wallet.Exists(home) {
+		u.showUnlock()
+	} else {
+		u.showWelcome()
+	}
+	return u
+}
+
+// Close locks the wallet; the window is going away.
+func (u *UI) Close() { u.lock() }
+
+func (u *UI) setScreen(name string, content fyne.CanvasObject) {
+	u.mu.Lock()
+	u.screen = name
+	u.mu.Unlock()
+	u.win.SetContent(content)
+}
+
+// screenNow names the screen on show.
+func (u *UI) screenNow() string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.screen
+}
+
+// page lays out a screen: a heading, a body that scrolls, and buttons at the
+// bottom.
+func page(title string, body fyne.CanvasObject, buttons ...fyne.CanvasObject) fyne.CanvasObject {
+	heading := widget.NewRichTextFromMarkdown("# " + title)
+	var bottom fyne.CanvasObject
+	if len(buttons) > 0 {
+		bottom = container.NewPadded(container.NewHBox(append([]fyne.CanvasObject{layout.NewSpacer()}, buttons...)...))
+	}
+	return container.NewBorder(container.NewPadded(heading), bottom, nil, nil, container.NewVScroll(container.NewPadded(body)))
+}
+
+func isMobile() bool { return fyne.CurrentDevice().IsMobile() }
+
+// run performs work off the UI thread and hands its result to done on the
+// UI thread. Key derivation takes about half a second: the window stays
+// responsive meanwhile.
+func (u *UI) run(work func() error, done func(error)) {
+	u.bg.Add(1)
+	go func() {
+		err := work()
+		fyne.Do(func() {
+			defer u.bg.Done()
+			done(err)
+		})
+	}()
+}
+
+// touch records user activity for the idle lock.
+func (u *UI) touch() {
+	u.mu.Lock()
+	l := u.locker
+	u.mu.Unlock()
+	if l != nil {
+		l.Touch()
+	}
+}
+
+// act wraps a button callback so that using it counts as activity.
+func (u *UI) act(fn func()) func() {
+	return func() { u.touch(); fn() }
+}
+
+func (u *UI) idleTimeout() time.Duration {
+	if u.opts.IdleTimeout != 0 {
+		return u.opts.IdleTimeout
+	}
+	return time.Duration(u.app.Preferences().IntWithFallback(prefLockMinutes, int(wallet.DefaultIdleTimeout/time.Minute))) * time.Minute
+}
+
+// opened is called on the UI thread with a freshly unlocked wallet.
+func (u *UI) opened(w *wallet.Wallet) {
+	u.mu.Lock()
+	u.wallet = w
+	u.locker = wallet.NewIdleLocker(u.idleTimeout(), u.lock)
+	u.mu.Unlock()
+	w.OnLock(func() {
+		fyne.Do(func() {
+			u.mu.Lock()
+			if u.wallet == w {
+				u.wallet = nil
+			}
+			u.mu.Unlock()
+			if wallet.Exists(u.home) {
+				u.showUnlock()
+			}
+		})
+	})
+	u.showWallet()
+}
+
+// lock locks the open wallet, if any; its OnLock hook shows the unlock
+// screen.
+func (u *UI) lock() {
+	u.mu.Lock()
+	w, l := u.wallet, u.locker
+	u.locker = nil
+	u.mu.Unlock()
+	if l != nil {
+		l.Stop()
+	}
+	if w != nil {
+		w.Lock()
+	}
+}
+
+func (u *UI) onBackground() {
+	u.mu.Lock()
+	l := u.locker
+	u.mu.Unlock()
+	if l == nil {
+		return
+	}
+	grace := DefaultBackgroundGrace
+	if u.opts.BackgroundGrace != 0 {
+		grace = u.opts.BackgroundGrace
+	}
+	if isMobile() || grace < 0 {
+		l.LockNow()
+		return
+	}
+	l.SetTimeout(min(grace, u.idleTimeout()))
+}
+
+func (u *UI) onForeground() {
+	u.mu.Lock()
+	l := u.locker
+	u.mu.Unlock()
+	if l != nil {
+		l.SetTimeout(u.idleTimeout())
+	}
+}

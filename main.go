@@ -1,0 +1,37 @@
+// Command healthwallet is a patient-held personal health wallet. With no
+// command it opens the desktop app; with one it runs the CLI (see README.md).
+package main
+
+import (
+	"os"
+
+	"golang.org/x/term"
+
+	"github.com/healthwallet/healthwallet/app"
+	"github.com/healthwallet/healthwallet/app/cli"
+)
+
+func main() {
+	os.Exit(cli.Main(os.Args[1:], cli.Env{
+		Stdin:           os.Stdin,
+		Stdout:          os.Stdout,
+		Stderr:          os.Stderr,
+		StdinIsTerminal: term.IsTerminal(int(os.Stdin.Fd())),
+		ReadPassphrase:  readPassphrase,
+		OpenApp:         app.Run,
+	}))
+}
+
+// readPassphrase prompts on the controlling terminal without echo, so it
+// works even when stdin carries a recovery phrase.
+func readPassphrase(prompt string) (string, error) {
+	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	if err != nil {
+		return "", err
+	}
+	defer tty.Close()
+	tty.WriteString(prompt)
+	p, err := term.ReadPassword(int(tty.Fd()))
+	tty.WriteString("\n")
+	return string(p), err
+}
