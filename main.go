@@ -5,6 +5,9 @@ package main
 import (
 	"os"
 
+	// First: keeps fyne from logging about LANG=C.UTF-8 (see its doc).
+	_ "github.com/healthwallet/healthwallet/internal/posixlocale"
+
 	"golang.org/x/term"
 
 	"github.com/healthwallet/healthwallet/app"

@@ -44,9 +44,9 @@ type UI struct {
 	// bg counts background operations (key derivation) so tests can wait.
 	bg sync.WaitGroup
 
-	ob  *onboarding  // the create or restore flow in progress
-	ul  *unlockView  // the unlock screen, while shown
-	wv  *walletView  // the wallet screen, while shown
+	ob *onboarding // the create or restore flow in progress
+	ul *unlockView // the unlock screen, while shown
+	wv *walletView // the wallet screen, while shown
 
 	// current screen, for tests and for background callbacks to check
 	// they still own the window.

@@ -136,7 +136,7 @@ func TestIDRoundTrip(t *testing.T) {
 	if err != nil || back != id {
 		t.Fatalf("ParseID(%q) = %v, %v", s, back, err)
 	}
-	if NewID() == NewID() {
+	if a, b := NewID(), NewID(); a == b {
 		t.Fatal("two random ids are equal")
 	}
 	for _, bad := range []string{"", "abc", s + "a", "!!!!!!!!!!!!!!!!!!!!!!!!!!"} {
