@@ -1,0 +1,309 @@
+package ipfs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/ipfs/boxo/blockservice"
+	"github.com/ipfs/boxo/blockstore"
+	chunker "github.com/ipfs/boxo/chunker"
+	"github.com/ipfs/boxo/ipld/merkledag"
+	"github.com/ipfs/boxo/ipld/unixfs/importer/balanced"
+	"github.com/ipfs/boxo/ipld/unixfs/importer/helpers"
+	uio "github.com/ipfs/boxo/ipld/unixfs/io"
+	"github.com/ipfs/go-cid"
+	ds "github.com/ipfs/go-datastore"
+	dssync "github.com/ipfs/go-datastore/sync"
+	flatfs "github.com/ipfs/go-ds-flatfs"
+	ipld "github.com/ipfs/go-ipld-format"
+)
+
+// Profile is the UnixFS import profile for every DAG this package builds:
+// IPIP-499 unixfs-v1-2025.
+var Profile = uio.UnixFS_v1_2025
+
+// ChunkSize is the leaf size of Profile: 1 MiB.
+const ChunkSize = 1 << 20
+
+// Errors of the store.
+var (
+	// ErrNotFound: a block or object is not in the store.
+	ErrNotFound = errors.New("not in the local block store")
+	// ErrSize: the content did not match its declared size.
+	ErrSize = errors.New("content size does not match")
+)
+
+// Progress receives bytes done and bytes in total during an import or
+// export; total is -1 when unknown. It is called from the working goroutine
+// at most once per MiB and once at the end.
+type Progress func(done, total int64)
+
+// Store is an encrypted object store over a block store. It is safe for
+// concurrent use.
+type Store struct {
+	blocks blockstore.Blockstore
+	dag    ipld.DAGService
+	index  *index
+	closer func() error
+}
+
+// StoreOptions tune OpenStore.
+type StoreOptions struct {
+	// InMemory keeps blocks in memory (unit tests only). The index still
+	// lives in dir.
+	InMemory bool
+	// NoSync skips fsync per block (benchmarks of the import path only).
+	NoSync bool
+}
+
+// OpenStore opens or creates the store under dir: blocks in dir/blocks
+// (flatfs, next-to-last/2 sharding, fsync per block) and the block index in
+// dir/index.db.
+func OpenStore(dir string, opts StoreOptions) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("failed to create block store directory: %w", err)
+	}
+	var d ds.Batching
+	closeDS := func() error { return nil }
+	if opts.InMemory {
+		d = dssync.MutexWrap(ds.NewMapDatastore())
+	} else {
+		f, err := flatfs.CreateOrOpen(filepath.Join(dir, "blocks"), flatfs.NextToLast(2), !opts.NoSync)
+		if err != nil {
+			return nil, fmt.Errorf("failed to open block store: %w", err)
+		}
+		d, closeDS = f, f.Close
+	}
+	idx, err := openIndex(filepath.Join(dir, "index.db"))
+	if err != nil {
+		closeDS()
+		return nil, err
+	}
+	bs := blockstore.NewBlockstore(d, blockstore.NoPrefix())
+	s := &Store{
+		blocks: bs,
+		dag:    merkledag.NewDAGService(blockservice.New(bs, nil)),
+		index:  idx,
+	}
+	s.closer = func() error { return errors.Join(idx.close(), closeDS()) }
+	return s, nil
+}
+
+// Close closes the block store and index.
+func (s *Store) Close() error { return s.closer() }
+
+// Blockstore returns the underlying block store.
+func (s *Store) Blockstore() blockstore.Blockstore { return s.blocks }
+
+// Import encrypts size bytes of content under a fresh key and stores them.
+func (s *Store) Import(ctx context.Context, content io.Reader, size int64, progress Progress) (ObjectRef, error) {
+	id, key := NewKey()
+	sealed, err := sealReader(&countingReader{r: content, total: size, progress: progress}, size, id, key)
+	if err != nil {
+		return ObjectRef{}, err
+	}
+	defer sealed.Close()
+	root, err := s.importDAG(ctx, sealed)
+	if err != nil {
+		return ObjectRef{}, err
+	}
+	return ObjectRef{Root: root, ID: id, Key: key, Size: size}, nil
+}
+
+// ImportPlain stores r unencrypted as a UnixFS file with [Profile] and
+// returns its CID. healthwallet never stores health data this way; it is the
+// baseline for benchmarks and the path for public, non-sensitive files.
+func (s *Store) ImportPlain(ctx context.Context, r io.Reader, progress Progress) (cid.Cid, error) {
+	return s.importDAG(ctx, &countingReader{r: r, total: -1, progress: progress})
+}
+
+// importDAG builds the UnixFS file DAG and records its blocks in the index.
+func (s *Store) importDAG(ctx context.Context, r io.Reader) (cid.Cid, error) {
+	rec := &recordingDAG{DAGService: s.dag, ctx: ctx}
+	params := helpers.DagBuilderParams{
+		Maxlinks:   Profile.FileDAGWidth,
+		RawLeaves:  Profile.RawLeaves,
+		CidBuilder: Profile.CidBuilder(),
+		Dagserv:    rec,
+	}
+	db, err := params.New(chunker.NewSizeSplitter(r, Profile.ChunkSize))
+	if err != nil {
+		return cid.Undef, err
+	}
+	nd, err := balanced.Layout(db)
+	if err != nil {
+		return cid.Undef, fmt.Errorf("failed to import: %w", err)
+	}
+	if err := s.index.addRoot(nd.Cid(), rec.cids); err != nil {
+		return cid.Undef, err
+	}
+	return nd.Cid(), nil
+}
+
+// recordingDAG remembers the CIDs added through it.
+type recordingDAG struct {
+	ipld.DAGService
+	ctx  context.Context
+	cids []cid.Cid
+}
+
+func (r *recordingDAG) Add(ctx context.Context, n ipld.Node) error {
+	if err := r.ctx.Err(); err != nil {
+		return err
+	}
+	r.cids = append(r.cids, n.Cid())
+	return r.DAGService.Add(ctx, n)
+}
+
+func (r *recordingDAG) AddMany(ctx context.Context, ns []ipld.Node) error {
+	for _, n := range ns {
+		r.cids = append(r.cids, n.Cid())
+	}
+	return r.DAGService.AddMany(ctx, ns)
+}
+
+// Export decrypts the object ref from the local store into w.
+func (s *Store) Export(ctx context.Context, ref ObjectRef, w io.Writer, progress Progress) error {
+	return readObject(ctx, s.dag, ref, w, progress)
+}
+
+// ExportPlain writes the bytes of the UnixFS file root to w.
+func (s *Store) ExportPlain(ctx context.Context, root cid.Cid, w io.Writer) error {
+	return readFile(ctx, s.dag, root, w)
+}
+
+// Has reports whether every block of the DAG under root is stored locally.
+func (s *Store) Has(ctx context.Context, root cid.Cid) (bool, error) {
+	complete := true
+	err := merkledag.Walk(ctx, s.localLinks, root, func(c cid.Cid) bool {
+		ok, err := s.blocks.Has(ctx, c)
+		if err != nil || !ok {
+			complete = false
+			return false
+		}
+		return true
+	})
+	if errors.Is(err, ipld.ErrNotFound{}) || ipld.IsNotFound(err) {
+		return false, nil
+	}
+	return complete && err == nil, err
+}
+
+// localLinks lists the links of a stored node without touching the network.
+func (s *Store) localLinks(ctx context.Context, c cid.Cid) ([]*ipld.Link, error) {
+	if c.Prefix().Codec == cid.Raw {
+		return nil, nil
+	}
+	nd, err := s.dag.Get(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return nd.Links(), nil
+}
+
+// readObject fetches ref's DAG through ng and decrypts it into w.
+func readObject(ctx context.Context, ng ipld.NodeGetter, ref ObjectRef, w io.Writer, progress Progress) error {
+	pr, pw := io.Pipe()
+	fetched := make(chan error, 1)
+	go func() {
+		err := readFile(ctx, ng, ref.Root, pw)
+		fetched <- err
+		pw.CloseWithError(err)
+	}()
+	defer pr.Close()
+	// A failure to fetch (missing block, cancelled) is reported as itself,
+	// not as the authentication failure it causes downstream.
+	fail := func(err error) error {
+		pr.CloseWithError(err)
+		if ferr := <-fetched; ferr != nil && !errors.Is(ferr, io.ErrClosedPipe) && !errors.Is(ferr, err) {
+			return ref.errorf(ferr)
+		}
+		return ref.errorf(err)
+	}
+	content, size, err := openReader(pr, ref.ID, ref.Key)
+	if err != nil {
+		return fail(err)
+	}
+	if size != ref.Size {
+		return fail(fmt.Errorf("%w: object holds %d bytes, reference says %d", ErrTampered, size, ref.Size))
+	}
+	cw := &countingWriter{w: w, total: size, progress: progress}
+	if _, err := io.Copy(cw, content); err != nil {
+		return fail(err)
+	}
+	cw.finish()
+	return nil
+}
+
+// readFile streams the UnixFS file root from ng into w.
+func readFile(ctx context.Context, ng ipld.NodeGetter, root cid.Cid, w io.Writer) error {
+	nd, err := ng.Get(ctx, root)
+	if err != nil {
+		return notFound(root, err)
+	}
+	dr, err := uio.NewDagReader(ctx, nd, ng)
+	if err != nil {
+		return fmt.Errorf("%s is not a UnixFS file: %w", root, err)
+	}
+	defer dr.Close()
+	if _, err := dr.WriteTo(w); err != nil {
+		return notFound(root, err)
+	}
+	return nil
+}
+
+func notFound(root cid.Cid, err error) error {
+	if ipld.IsNotFound(err) {
+		return fmt.Errorf("%w: %s: %v", ErrNotFound, root, err)
+	}
+	return err
+}
+
+// countingReader reports progress while reading.
+type countingReader struct {
+	r        io.Reader
+	done     int64
+	total    int64
+	last     int64
+	progress Progress
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.done += int64(n)
+	if c.progress != nil && c.done != c.last && (c.done-c.last >= ChunkSize || err == io.EOF || c.done == c.total) {
+		c.last = c.done
+		c.progress(c.done, c.total)
+	}
+	return n, err
+}
+
+// countingWriter reports progress while writing.
+type countingWriter struct {
+	w        io.Writer
+	done     int64
+	total    int64
+	last     int64
+	progress Progress
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.done += int64(n)
+	if c.progress != nil && c.done-c.last >= ChunkSize {
+		c.last = c.done
+		c.progress(c.done, c.total)
+	}
+	return n, err
+}
+
+func (c *countingWriter) finish() {
+	if c.progress != nil && (c.last != c.done || c.done == 0) {
+		c.progress(c.done, c.total)
+	}
+}
+
