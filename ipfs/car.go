@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"io"
 
-	carv2 "github.com/ipld/go-car/v2"
-	"github.com/ipld/go-car/v2/storage"
 	"github.com/ipfs/boxo/ipld/merkledag"
 	"github.com/ipfs/go-cid"
+	carv2 "github.com/ipld/go-car/v2"
+	"github.com/ipld/go-car/v2/storage"
 )
 
 // ErrBadCAR: a CAR file is malformed, fails integrity checks or lacks part

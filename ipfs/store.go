@@ -306,4 +306,3 @@ func (c *countingWriter) finish() {
 		c.progress(c.done, c.total)
 	}
 }
-

@@ -279,7 +279,13 @@ async function modeFetch ({ flags, positional }) {
   const peerId = helia.libp2p.peerId.toString()
   log(`fetch: started as ${peerId}, dialing ${peerAddr}`)
   try {
-    const conn = await helia.libp2p.dial(peerAddr, { signal })
+    let conn
+    try {
+      conn = await helia.libp2p.dial(peerAddr, { signal })
+    } catch (err) {
+      if (timedOut) throw signal.reason
+      throw new Error(`dial ${peerAddr} failed: ${err.message}`)
+    }
     log(`fetch: connected to ${conn.remotePeer} via ${conn.remoteAddr}`)
 
     const hash = createHash('sha256')
