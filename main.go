@@ -3,7 +3,10 @@
 package main
 
 import (
+	"context"
 	"os"
+	"os/signal"
+	"syscall"
 
 	// First: keeps fyne from logging about LANG=C.UTF-8 (see its doc).
 	_ "github.com/healthwallet/healthwallet/internal/posixlocale"
@@ -15,7 +18,10 @@ import (
 )
 
 func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	os.Exit(cli.Main(os.Args[1:], cli.Env{
+		Context:         ctx,
 		Stdin:           os.Stdin,
 		Stdout:          os.Stdout,
 		Stderr:          os.Stderr,

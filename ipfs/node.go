@@ -314,4 +314,3 @@ func (n *Node) explain(sg *stallGetter, err error, from []peer.AddrInfo) error {
 	}
 	return fmt.Errorf("%w: no block from %v for %v (not allowed, or the peer does not hold it)", ErrNotServed, ids, n.stall)
 }
-

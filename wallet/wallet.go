@@ -9,6 +9,7 @@
 //	keystore.age   the recovery secret, sealed under the passphrase (package keystore)
 //	wallet.json    public facts: DID, address, creation time, the keystore's SHA-256
 //	catalog.db     the encrypted record catalog (package catalog)
+//	ipfs/          the encrypted block store (package ipfs): flatfs blocks and their index
 //
 // wallet.json lets `whoami` answer without the passphrase and lets unlock
 // tell a damaged keystore from a wrong passphrase. It holds nothing secret
@@ -30,7 +31,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/peer"
+
 	"github.com/healthwallet/healthwallet/internal/atomicfile"
+	"github.com/healthwallet/healthwallet/ipfs"
 	"github.com/healthwallet/healthwallet/wallet/catalog"
 	"github.com/healthwallet/healthwallet/wallet/identity"
 	"github.com/healthwallet/healthwallet/wallet/keystore"
@@ -41,6 +46,7 @@ const (
 	KeystoreFile = "keystore.age"
 	InfoFile     = "wallet.json"
 	CatalogFile  = "catalog.db"
+	StoreDir     = "ipfs"
 )
 
 // Errors of the facade. Keystore and catalog failures keep their own
@@ -58,6 +64,7 @@ var (
 	ErrKeystoreTrunc   = keystore.ErrTruncated
 	ErrEmptyPassphrase = keystore.ErrEmptyPassphrase
 	ErrCatalogInUse    = catalog.ErrInUse
+	ErrStoreInUse      = ipfs.ErrStoreInUse
 )
 
 // Info is what a wallet home says about itself without the passphrase.
@@ -65,6 +72,7 @@ type Info struct {
 	Version    int       `json:"version"`
 	DID        string    `json:"did"`
 	Address    string    `json:"address"`
+	PeerID     string    `json:"peerId"`
 	Created    time.Time `json:"created"`
 	WorkFactor int       `json:"scryptLogN"`
 	// KeystoreSHA256 is the hex SHA-256 of keystore.age as last written.
@@ -209,10 +217,21 @@ func open(home string, file []byte, secret keystore.Secret) (*Wallet, error) {
 	if err != nil {
 		return nil, err
 	}
+	peerKey, err := ipfs.PeerKeyFromSeed(keys.PeerKeySeed())
+	if err != nil {
+		keys.Wipe()
+		return nil, err
+	}
+	peerID, err := peer.IDFromPrivateKey(peerKey)
+	if err != nil {
+		keys.Wipe()
+		return nil, err
+	}
 	info := Info{
 		Version:        1,
 		DID:            keys.DID(),
 		Address:        keys.Address().String(),
+		PeerID:         peerID.String(),
 		Created:        secret.Created,
 		WorkFactor:     workFactorOf(file),
 		KeystoreSHA256: hex.EncodeToString(keystore.Digest(file)),
@@ -231,7 +250,13 @@ func open(home string, file []byte, secret keystore.Secret) (*Wallet, error) {
 		keys.Wipe()
 		return nil, err
 	}
-	return &Wallet{home: home, info: info, keys: keys, phrase: phrase, catalog: cat}, nil
+	store, err := ipfs.OpenStore(filepath.Join(home, StoreDir), ipfs.StoreOptions{})
+	if err != nil {
+		cat.Close()
+		keys.Wipe()
+		return nil, err
+	}
+	return &Wallet{home: home, info: info, keys: keys, peerKey: peerKey, phrase: phrase, catalog: cat, store: store}, nil
 }
 
 // workFactorOf reads log2(N) from an age scrypt stanza ("-> scrypt SALT N").
@@ -252,8 +277,10 @@ type Wallet struct {
 
 	mu      sync.RWMutex
 	keys    *identity.Keys
+	peerKey crypto.PrivKey
 	phrase  identity.Phrase
 	catalog *catalog.Catalog
+	store   *ipfs.Store
 	onLock  []func()
 }
 
@@ -316,9 +343,9 @@ func (w *Wallet) Lock() error {
 		return nil
 	}
 	w.keys.Wipe()
-	w.keys, w.phrase = nil, identity.Phrase{}
-	err := w.catalog.Close()
-	w.catalog = nil
+	w.keys, w.peerKey, w.phrase = nil, nil, identity.Phrase{}
+	err := errors.Join(w.catalog.Close(), w.store.Close())
+	w.catalog, w.store = nil, nil
 	callbacks := w.onLock
 	w.mu.Unlock()
 	for _, fn := range callbacks {

@@ -8,6 +8,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -43,6 +44,9 @@ type Env struct {
 	OpenApp func(home string) error
 	// Options tune wallet creation (tests lower the scrypt work factor).
 	Options wallet.Options
+	// Context ends long-running commands such as node; main cancels it on
+	// SIGINT or SIGTERM. Nil means context.Background().
+	Context context.Context
 }
 
 // errUsage marks an error that should print usage and exit 2.
@@ -59,7 +63,10 @@ func init() {
 	commands = []command{
 		{"init", "[--json]", "create a new wallet: prints its DID, address and the 24-word recovery phrase", runInit},
 		{"restore", "[--json]", "restore a wallet from a recovery phrase read from stdin", runRestore},
-		{"whoami", "[--json]", "print this wallet's DID and address", runWhoami},
+		{"whoami", "[--json]", "print this wallet's DID, address and IPFS peer ID", runWhoami},
+		{"node", "[--listen MA]... [--allow PEER]... [--gateway ADDR] [--json]", "serve this wallet's objects to allowed peers until interrupted", runNode},
+		{"gc", "[--json]", "delete stored blocks no catalog entry references", runGC},
+		{"car", "export|import FILE", "copy every stored object to a CAR file, or bring its blocks back (e.g. on a new device)", runCAR},
 		{"help", "", "show this help", func(c *ctx, _ []string) error { usage(c.Stdout); return nil }},
 	}
 }
@@ -74,6 +81,9 @@ type ctx struct {
 func Main(args []string, env Env) int {
 	if env.Getenv == nil {
 		env.Getenv = os.Getenv
+	}
+	if env.Context == nil {
+		env.Context = context.Background()
 	}
 	c := &ctx{Env: env}
 	global := flag.NewFlagSet("healthwallet", flag.ContinueOnError)
@@ -132,7 +142,7 @@ func explain(err error) string {
 		return msg + "; choose another --home to create or restore a second wallet"
 	case errors.Is(err, wallet.ErrNoWallet):
 		return msg + "; run 'healthwallet init' or 'healthwallet restore'"
-	case errors.Is(err, wallet.ErrCatalogInUse):
+	case errors.Is(err, wallet.ErrCatalogInUse), errors.Is(err, wallet.ErrStoreInUse):
 		return msg + "; close the other healthwallet window or command first"
 	}
 	return msg
@@ -144,7 +154,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "Usage:")
 	fmt.Fprintln(w, "  healthwallet [--home DIR]                open the desktop app")
 	for _, cmd := range commands {
-		fmt.Fprintf(w, "  healthwallet [--home DIR] %-8s %-8s %s\n", cmd.name, cmd.args, cmd.summary)
+		fmt.Fprintf(w, "  healthwallet [--home DIR] %s %s\n      %s\n", cmd.name, cmd.args, cmd.summary)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "The wallet home is --home, else $HW_HOME, else ~/.config/healthwallet.")
@@ -212,8 +222,36 @@ func (c *ctx) passphrase(confirm bool) (string, error) {
 	return p, nil
 }
 
+// unlock opens the wallet in the resolved home with the passphrase.
+func (c *ctx) unlock() (*wallet.Wallet, error) {
+	home, err := c.resolveHome()
+	if err != nil {
+		return nil, err
+	}
+	if !wallet.Exists(home) {
+		return nil, fmt.Errorf("%w in %s", wallet.ErrNoWallet, home)
+	}
+	pass, err := c.passphrase(false)
+	if err != nil {
+		return nil, err
+	}
+	return wallet.Unlock(home, pass)
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
 func (c *ctx) printJSON(v any) error {
 	enc := json.NewEncoder(c.Stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// jsonLine marshals v as one line of JSON.
+func jsonLine(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	return append(b, '\n'), err
 }

@@ -15,13 +15,14 @@ import (
 type identityJSON struct {
 	DID            string `json:"did"`
 	Address        string `json:"address"`
+	PeerID         string `json:"peerId"`
 	Home           string `json:"home"`
 	Created        string `json:"created"`
 	RecoveryPhrase string `json:"recoveryPhrase,omitempty"`
 }
 
 func infoJSON(home string, info wallet.Info) identityJSON {
-	return identityJSON{DID: info.DID, Address: info.Address, Home: home, Created: info.Created.Format("2006-01-02T15:04:05Z07:00")}
+	return identityJSON{DID: info.DID, Address: info.Address, PeerID: info.PeerID, Home: home, Created: info.Created.Format("2006-01-02T15:04:05Z07:00")}
 }
 
 func runInit(c *ctx, args []string) error {
@@ -153,6 +154,6 @@ func runWhoami(c *ctx, args []string) error {
 	if *asJSON {
 		return c.printJSON(out)
 	}
-	fmt.Fprintf(c.Stdout, "did      %s\naddress  %s\n", out.DID, out.Address)
+	fmt.Fprintf(c.Stdout, "did      %s\naddress  %s\npeer id  %s\n", out.DID, out.Address, out.PeerID)
 	return nil
 }

@@ -60,11 +60,14 @@ const (
 	AccessLog Bucket = "access"
 	// Settings holds the wallet's preferences.
 	Settings Bucket = "settings"
+	// Objects holds one reference (root CID, object key, size) per
+	// encrypted object in the block store; GC keeps exactly these.
+	Objects Bucket = "objects"
 
 	meta Bucket = "meta"
 )
 
-var buckets = []Bucket{Records, Grants, AccessLog, Settings, meta}
+var buckets = []Bucket{Records, Grants, AccessLog, Settings, Objects, meta}
 
 var (
 	keySchema   = []byte("schema")

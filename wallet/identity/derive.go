@@ -24,6 +24,7 @@ const HKDFSalt = "healthwallet"
 const (
 	LabelCatalogKey       = "healthwallet/v1/catalog-key"
 	LabelRevocationPrefix = "healthwallet/v1/revocation/"
+	LabelPeerKey          = "healthwallet/v1/libp2p-ed25519"
 )
 
 // ErrBadPath means a derivation path could not be parsed.
@@ -66,6 +67,10 @@ func (k *Keys) DID() string { return DIDKey(k.PublicKey()) }
 
 // CatalogKey returns the 32-byte key that seals the record catalog.
 func (k *Keys) CatalogKey() []byte { return k.purpose(LabelCatalogKey) }
+
+// PeerKeySeed returns the 32-byte Ed25519 seed of the wallet's libp2p
+// identity, so a restored wallet keeps its IPFS peer ID.
+func (k *Keys) PeerKeySeed() []byte { return k.purpose(LabelPeerKey) }
 
 // RevocationSecret returns the 32-byte revocation secret of the grant with
 // the given index. Revealing it on chain revokes that grant, and only that
