@@ -199,7 +199,7 @@ func (n *Node) Fetch(ctx context.Context, ref ObjectRef, from []peer.AddrInfo, w
 		return ref.errorf(err)
 	}
 	defer stop()
-	if err := readObject(ctx, ng, ref, w, progress); err != nil {
+	if err := readObject(ctx, dagFileReader(ng), ref, w, progress); err != nil {
 		if e := n.explain(ng, err, from); e != err {
 			return ref.errorf(e)
 		}

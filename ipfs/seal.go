@@ -1,7 +1,6 @@
 package ipfs
 
 import (
-	"bufio"
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
@@ -110,18 +109,19 @@ func sealReader(content io.Reader, size int64, id ObjectID, key []byte) (io.Read
 	}
 	pr, pw := io.Pipe()
 	go func() {
-		bw := bufio.NewWriterSize(pw, SegmentSize)
-		ew, err := c.NewEncryptingWriter(bw, associatedData(id))
+		// Tink writes whole ciphertext segments; the pipe hands each to
+		// the chunker without another buffer.
+		ew, err := c.NewEncryptingWriter(pw, associatedData(id))
 		if err != nil {
 			pw.CloseWithError(err)
 			return
 		}
-		pw.CloseWithError(writePadded(ew, content, size, bw))
+		pw.CloseWithError(writePadded(ew, content, size))
 	}()
 	return pr, nil
 }
 
-func writePadded(ew io.WriteCloser, content io.Reader, size int64, bw *bufio.Writer) error {
+func writePadded(ew io.WriteCloser, content io.Reader, size int64) error {
 	var hdr [lengthPrefix]byte
 	binary.BigEndian.PutUint64(hdr[:], uint64(size))
 	if _, err := ew.Write(hdr[:]); err != nil {
@@ -141,10 +141,7 @@ func writePadded(ew io.WriteCloser, content io.Reader, size int64, bw *bufio.Wri
 	if _, err := io.CopyN(ew, zeroReader{}, PaddedSize(size)-size-lengthPrefix); err != nil {
 		return err
 	}
-	if err := ew.Close(); err != nil {
-		return err
-	}
-	return bw.Flush()
+	return ew.Close()
 }
 
 type zeroReader struct{}
@@ -158,7 +155,7 @@ func openReader(sealed io.Reader, id ObjectID, key []byte) (io.Reader, int64, er
 	if err != nil {
 		return nil, 0, err
 	}
-	dr, err := c.NewDecryptingReader(bufio.NewReaderSize(sealed, SegmentSize), associatedData(id))
+	dr, err := c.NewDecryptingReader(sealed, associatedData(id))
 	if err != nil {
 		return nil, 0, fmt.Errorf("%w: %v", ErrTampered, err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/ipfs/boxo/blockstore"
 	chunker "github.com/ipfs/boxo/chunker"
 	"github.com/ipfs/boxo/ipld/merkledag"
+	"github.com/ipfs/boxo/ipld/unixfs"
 	"github.com/ipfs/boxo/ipld/unixfs/importer/balanced"
 	"github.com/ipfs/boxo/ipld/unixfs/importer/helpers"
 	uio "github.com/ipfs/boxo/ipld/unixfs/io"
@@ -168,12 +169,49 @@ func (r *recordingDAG) AddMany(ctx context.Context, ns []ipld.Node) error {
 
 // Export decrypts the object ref from the local store into w.
 func (s *Store) Export(ctx context.Context, ref ObjectRef, w io.Writer, progress Progress) error {
-	return readObject(ctx, s.dag, ref, w, progress)
+	return readObject(ctx, s.readLocal, ref, w, progress)
 }
 
 // ExportPlain writes the bytes of the UnixFS file root to w.
 func (s *Store) ExportPlain(ctx context.Context, root cid.Cid, w io.Writer) error {
-	return readFile(ctx, s.dag, root, w)
+	return s.readLocal(ctx, root, w)
+}
+
+// readLocal streams a UnixFS file from the local store, one block at a
+// time, depth first. boxo's DagReader preloads ten leaves ahead, which pays
+// off over the network (see Node.Fetch) but only costs memory on a local
+// disk.
+func (s *Store) readLocal(ctx context.Context, c cid.Cid, w io.Writer) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	nd, err := s.dag.Get(ctx, c)
+	if err != nil {
+		return notFound(c, err)
+	}
+	switch n := nd.(type) {
+	case *merkledag.RawNode:
+		_, err := w.Write(n.RawData())
+		return err
+	case *merkledag.ProtoNode:
+		fsn, err := unixfs.FSNodeFromBytes(n.Data())
+		if err != nil {
+			return fmt.Errorf("%s is not a UnixFS node: %w", c, err)
+		}
+		if t := fsn.Type(); t != unixfs.TFile && t != unixfs.TRaw {
+			return fmt.Errorf("%s is a UnixFS %s, not a file", c, t)
+		}
+		if _, err := w.Write(fsn.Data()); err != nil {
+			return err
+		}
+		for _, l := range n.Links() {
+			if err := s.readLocal(ctx, l.Cid, w); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("%s: unsupported codec %d", c, c.Prefix().Codec)
 }
 
 // Has reports whether every block of the DAG under root is stored locally.
@@ -205,12 +243,20 @@ func (s *Store) localLinks(ctx context.Context, c cid.Cid) ([]*ipld.Link, error)
 	return nd.Links(), nil
 }
 
-// readObject fetches ref's DAG through ng and decrypts it into w.
-func readObject(ctx context.Context, ng ipld.NodeGetter, ref ObjectRef, w io.Writer, progress Progress) error {
+// fileReader streams the UnixFS file root into w.
+type fileReader func(ctx context.Context, root cid.Cid, w io.Writer) error
+
+// dagFileReader reads through boxo's DagReader over ng (with preloading).
+func dagFileReader(ng ipld.NodeGetter) fileReader {
+	return func(ctx context.Context, root cid.Cid, w io.Writer) error { return readFile(ctx, ng, root, w) }
+}
+
+// readObject reads ref's DAG with read and decrypts it into w.
+func readObject(ctx context.Context, read fileReader, ref ObjectRef, w io.Writer, progress Progress) error {
 	pr, pw := io.Pipe()
 	fetched := make(chan error, 1)
 	go func() {
-		err := readFile(ctx, ng, ref.Root, pw)
+		err := read(ctx, ref.Root, pw)
 		fetched <- err
 		pw.CloseWithError(err)
 	}()

