@@ -34,7 +34,7 @@ test-race:
 
 .PHONY: bench
 bench:
-	$(TESTENV) CGO_ENABLED=0 $(GO) test -tags ci -run '^$$' -bench . -benchtime 3x ./...
+	./scripts/bench.sh
 
 .PHONY: fuzz
 fuzz:

@@ -72,6 +72,11 @@ func TestRSSChild(t *testing.T) {
 			t.Fatal(err)
 		}
 		res.Ref, _ = json.Marshal(ref)
+	case "import-plain":
+		n, _ := strconv.ParseInt(os.Getenv("HW_RSS_SIZE"), 10, 64)
+		if _, err := s.ImportPlain(ctx, &patternReader{n: n}, nil); err != nil {
+			t.Fatal(err)
+		}
 	case "export":
 		var ref ObjectRef
 		if err := json.Unmarshal([]byte(os.Getenv("HW_RSS_REF")), &ref); err != nil {
@@ -96,11 +101,9 @@ func TestRSSChild(t *testing.T) {
 	fmt.Printf("RSS-RESULT %s\n", b)
 }
 
-// measureRSS runs import then export of size bytes in fresh child processes
-// and returns their peak RSS, checking the exported bytes.
-func measureRSS(t testing.TB, size int64) (importPeak, exportPeak int64) {
-	dir := t.TempDir()
-	child := func(env ...string) rssResult {
+// rssChild runs TestRSSChild with env over the store in dir.
+func rssChild(t testing.TB, dir string, env ...string) rssResult {
+	{
 		cmd := exec.Command(os.Args[0], "-test.run=^TestRSSChild$", "-test.count=1")
 		cmd.Env = append(os.Environ(), append(env, "HW_RSS_DIR="+dir)...)
 		out, err := cmd.StdoutPipe()
@@ -126,8 +129,14 @@ func measureRSS(t testing.TB, size int64) (importPeak, exportPeak int64) {
 		}
 		return res
 	}
-	imp := child("HW_RSS_MODE=import", fmt.Sprintf("HW_RSS_SIZE=%d", size))
-	exp := child("HW_RSS_MODE=export", "HW_RSS_REF="+string(imp.Ref))
+}
+
+// measureRSS runs import then export of size bytes in fresh child processes
+// and returns their peak RSS, checking the exported bytes.
+func measureRSS(t testing.TB, size int64) (importPeak, exportPeak int64) {
+	dir := t.TempDir()
+	imp := rssChild(t, dir, "HW_RSS_MODE=import", fmt.Sprintf("HW_RSS_SIZE=%d", size))
+	exp := rssChild(t, dir, "HW_RSS_MODE=export", "HW_RSS_REF="+string(imp.Ref))
 	h := sha256.New()
 	io.Copy(h, &patternReader{n: size})
 	if want := hex.EncodeToString(h.Sum(nil)); exp.SHA256 != want {
