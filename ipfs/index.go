@@ -108,15 +108,6 @@ func (x *index) roots() []cid.Cid {
 	return out
 }
 
-func (x *index) hasRoot(root cid.Cid) bool {
-	found := false
-	x.db.View(func(tx *bolt.Tx) error {
-		found = tx.Bucket(bucketRoots).Get(root.Bytes()) != nil
-		return nil
-	})
-	return found
-}
-
 // removeRoots forgets roots and returns the blocks no remaining root owns.
 func (x *index) removeRoots(drop map[cid.Cid]bool) ([]cid.Cid, error) {
 	var orphans []cid.Cid

@@ -103,7 +103,7 @@ func (s *Store) Blockstore() blockstore.Blockstore { return s.blocks }
 // Import encrypts size bytes of content under a fresh key and stores them.
 func (s *Store) Import(ctx context.Context, content io.Reader, size int64, progress Progress) (ObjectRef, error) {
 	id, key := NewKey()
-	sealed, err := sealReader(&countingReader{r: content, total: size, progress: progress}, size, id, key)
+	sealed, err := sealReader(newCountingReader(content, size, progress), size, id, key)
 	if err != nil {
 		return ObjectRef{}, err
 	}
@@ -119,7 +119,7 @@ func (s *Store) Import(ctx context.Context, content io.Reader, size int64, progr
 // returns its CID. healthwallet never stores health data this way; it is the
 // baseline for benchmarks and the path for public, non-sensitive files.
 func (s *Store) ImportPlain(ctx context.Context, r io.Reader, progress Progress) (cid.Cid, error) {
-	return s.importDAG(ctx, &countingReader{r: r, total: -1, progress: progress})
+	return s.importDAG(ctx, newCountingReader(r, -1, progress))
 }
 
 // importDAG builds the UnixFS file DAG and records its blocks in the index.
@@ -277,7 +277,7 @@ func readObject(ctx context.Context, read fileReader, ref ObjectRef, w io.Writer
 	if size != ref.Size {
 		return fail(fmt.Errorf("%w: object holds %d bytes, reference says %d", ErrTampered, size, ref.Size))
 	}
-	cw := &countingWriter{w: w, total: size, progress: progress}
+	cw := &countingWriter{w: w, progressCounter: progressCounter{total: size, progress: progress}}
 	if _, err := io.Copy(cw, content); err != nil {
 		return fail(err)
 	}
@@ -309,46 +309,47 @@ func notFound(root cid.Cid, err error) error {
 	return err
 }
 
+// progressCounter calls a Progress at most once per ChunkSize bytes and
+// once at the end.
+type progressCounter struct {
+	done, total, last int64
+	progress          Progress
+}
+
+func (c *progressCounter) add(n int, final bool) {
+	c.done += int64(n)
+	if c.progress != nil && (c.done-c.last >= ChunkSize || final && (c.done != c.last || c.done == 0)) {
+		c.last = c.done
+		c.progress(c.done, c.total)
+	}
+}
+
 // countingReader reports progress while reading.
 type countingReader struct {
-	r        io.Reader
-	done     int64
-	total    int64
-	last     int64
-	progress Progress
+	r io.Reader
+	progressCounter
+}
+
+func newCountingReader(r io.Reader, total int64, p Progress) *countingReader {
+	return &countingReader{r: r, progressCounter: progressCounter{total: total, progress: p}}
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	c.done += int64(n)
-	if c.progress != nil && c.done != c.last && (c.done-c.last >= ChunkSize || err == io.EOF || c.done == c.total) {
-		c.last = c.done
-		c.progress(c.done, c.total)
-	}
+	c.add(n, err == io.EOF || c.done+int64(n) == c.total)
 	return n, err
 }
 
-// countingWriter reports progress while writing.
+// countingWriter reports progress while writing; call finish at the end.
 type countingWriter struct {
-	w        io.Writer
-	done     int64
-	total    int64
-	last     int64
-	progress Progress
+	w io.Writer
+	progressCounter
 }
 
 func (c *countingWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
-	c.done += int64(n)
-	if c.progress != nil && c.done-c.last >= ChunkSize {
-		c.last = c.done
-		c.progress(c.done, c.total)
-	}
+	c.add(n, false)
 	return n, err
 }
 
-func (c *countingWriter) finish() {
-	if c.progress != nil && (c.last != c.done || c.done == 0) {
-		c.progress(c.done, c.total)
-	}
-}
+func (c *countingWriter) finish() { c.add(0, true) }

@@ -3,7 +3,6 @@ package ipfs
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"io"
 	"io/fs"
@@ -393,5 +392,3 @@ func FuzzOpenSealed(f *testing.F) {
 		}
 	})
 }
-
-func sum(b []byte) [32]byte { return sha256.Sum256(b) }

@@ -25,41 +25,48 @@ func infoJSON(home string, info wallet.Info) identityJSON {
 	return identityJSON{DID: info.DID, Address: info.Address, PeerID: info.PeerID, Home: home, Created: info.Created.Format("2006-01-02T15:04:05Z07:00")}
 }
 
-func runInit(c *ctx, args []string) error {
-	fs := c.flags("init")
-	asJSON := fs.Bool("json", false, "print JSON")
-	if err := c.parse(fs, args); err != nil {
-		return err
+// newWallet is the shared half of init and restore: refuse an existing
+// wallet, get the phrase, ask for a new passphrase, create the wallet.
+func newWallet(c *ctx, name string, args []string, getPhrase func() (identity.Phrase, error)) (w *wallet.Wallet, phrase identity.Phrase, asJSON bool, err error) {
+	fs := c.flags(name)
+	jsonFlag := fs.Bool("json", false, "print JSON")
+	if err = c.parse(fs, args); err != nil {
+		return
 	}
 	home, err := c.resolveHome()
 	if err != nil {
-		return err
+		return
 	}
 	if wallet.Exists(home) {
-		return fmt.Errorf("%w: %s", wallet.ErrExists, home)
+		err = fmt.Errorf("%w: %s", wallet.ErrExists, home)
+		return
+	}
+	if phrase, err = getPhrase(); err != nil {
+		return
 	}
 	pass, err := c.passphrase(true)
 	if err != nil {
-		return err
+		return
 	}
-	if err := wallet.CheckPassphrase(pass); err != nil {
-		return err
+	if err = wallet.CheckPassphrase(pass); err != nil {
+		return
 	}
-	phrase, err := identity.NewPhrase()
-	if err != nil {
-		return err
-	}
-	w, err := wallet.Create(home, phrase, pass, c.Options)
+	w, err = wallet.Create(home, phrase, pass, c.Options)
+	return w, phrase, *jsonFlag, err
+}
+
+func runInit(c *ctx, args []string) error {
+	w, phrase, asJSON, err := newWallet(c, "init", args, identity.NewPhrase)
 	if err != nil {
 		return err
 	}
 	defer w.Lock()
-	out := infoJSON(home, w.Info())
-	if *asJSON {
+	out := infoJSON(w.Home(), w.Info())
+	if asJSON {
 		out.RecoveryPhrase = phrase.String()
 		return c.printJSON(out)
 	}
-	fmt.Fprintf(c.Stdout, "did      %s\naddress  %s\nhome     %s\n\n", out.DID, out.Address, home)
+	fmt.Fprintf(c.Stdout, "did      %s\naddress  %s\nhome     %s\n\n", out.DID, out.Address, out.Home)
 	fmt.Fprintln(c.Stdout, "Recovery phrase: write these 24 words on paper, in order, and keep them safe.")
 	fmt.Fprintln(c.Stdout, "Anyone with them holds your wallet; without them a lost device means lost records.")
 	for i, word := range phrase.Words() {
@@ -72,42 +79,21 @@ func runInit(c *ctx, args []string) error {
 }
 
 func runRestore(c *ctx, args []string) error {
-	fs := c.flags("restore")
-	asJSON := fs.Bool("json", false, "print JSON")
-	if err := c.parse(fs, args); err != nil {
-		return err
-	}
-	home, err := c.resolveHome()
-	if err != nil {
-		return err
-	}
-	if wallet.Exists(home) {
-		return fmt.Errorf("%w: %s", wallet.ErrExists, home)
-	}
-	if c.StdinIsTerminal {
-		fmt.Fprintln(c.Stderr, "Type your recovery phrase (12 to 24 words), then press Enter on an empty line:")
-	}
-	phrase, err := readPhrase(c.Stdin)
-	if err != nil {
-		return err
-	}
-	pass, err := c.passphrase(true)
-	if err != nil {
-		return err
-	}
-	if err := wallet.CheckPassphrase(pass); err != nil {
-		return err
-	}
-	w, err := wallet.Create(home, phrase, pass, c.Options)
+	w, _, asJSON, err := newWallet(c, "restore", args, func() (identity.Phrase, error) {
+		if c.StdinIsTerminal {
+			fmt.Fprintln(c.Stderr, "Type your recovery phrase (12 to 24 words), then press Enter on an empty line:")
+		}
+		return readPhrase(c.Stdin)
+	})
 	if err != nil {
 		return err
 	}
 	defer w.Lock()
-	out := infoJSON(home, w.Info())
-	if *asJSON {
+	out := infoJSON(w.Home(), w.Info())
+	if asJSON {
 		return c.printJSON(out)
 	}
-	fmt.Fprintf(c.Stdout, "restored\ndid      %s\naddress  %s\nhome     %s\n", out.DID, out.Address, home)
+	fmt.Fprintf(c.Stdout, "restored\ndid      %s\naddress  %s\nhome     %s\n", out.DID, out.Address, out.Home)
 	return nil
 }
 
