@@ -68,14 +68,24 @@ func blockPrefix(block cid.Cid) []byte {
 }
 
 func (x *index) addRoot(root cid.Cid, blocks []cid.Cid) error {
+	return x.addRoots(map[cid.Cid][]cid.Cid{root: blocks})
+}
+
+// addRoots records several DAGs in one transaction.
+func (x *index) addRoots(roots map[cid.Cid][]cid.Cid) error {
 	return x.db.Update(func(tx *bolt.Tx) error {
 		bb := tx.Bucket(bucketBlocks)
-		for _, c := range blocks {
-			if err := bb.Put(blockKey(c, root), nil); err != nil {
+		for root, blocks := range roots {
+			for _, c := range blocks {
+				if err := bb.Put(blockKey(c, root), nil); err != nil {
+					return err
+				}
+			}
+			if err := tx.Bucket(bucketRoots).Put(root.Bytes(), binary.BigEndian.AppendUint64(nil, uint64(len(blocks)))); err != nil {
 				return err
 			}
 		}
-		return tx.Bucket(bucketRoots).Put(root.Bytes(), binary.BigEndian.AppendUint64(nil, uint64(len(blocks))))
+		return nil
 	})
 }
 

@@ -125,11 +125,23 @@ func (s *Store) ImportPlain(ctx context.Context, r io.Reader, progress Progress)
 // importDAG builds the UnixFS file DAG and records its blocks in the index.
 func (s *Store) importDAG(ctx context.Context, r io.Reader) (cid.Cid, error) {
 	rec := &recordingDAG{DAGService: s.dag, ctx: ctx}
+	root, err := buildDAG(rec, r)
+	if err != nil {
+		return cid.Undef, err
+	}
+	if err := s.index.addRoot(root, rec.cids); err != nil {
+		return cid.Undef, err
+	}
+	return root, nil
+}
+
+// buildDAG imports r as a UnixFS file with Profile into dag.
+func buildDAG(dag ipld.DAGService, r io.Reader) (cid.Cid, error) {
 	params := helpers.DagBuilderParams{
 		Maxlinks:   Profile.FileDAGWidth,
 		RawLeaves:  Profile.RawLeaves,
 		CidBuilder: Profile.CidBuilder(),
-		Dagserv:    rec,
+		Dagserv:    dag,
 	}
 	db, err := params.New(chunker.NewSizeSplitter(r, Profile.ChunkSize))
 	if err != nil {
@@ -138,9 +150,6 @@ func (s *Store) importDAG(ctx context.Context, r io.Reader) (cid.Cid, error) {
 	nd, err := balanced.Layout(db)
 	if err != nil {
 		return cid.Undef, fmt.Errorf("failed to import: %w", err)
-	}
-	if err := s.index.addRoot(nd.Cid(), rec.cids); err != nil {
-		return cid.Undef, err
 	}
 	return nd.Cid(), nil
 }

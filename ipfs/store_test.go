@@ -392,3 +392,29 @@ func FuzzOpenSealed(f *testing.F) {
 		}
 	})
 }
+
+func TestImportBatch(t *testing.T) {
+	s, _ := openTestStore(t)
+	ctx := context.Background()
+	var contents [][]byte
+	for i := range 200 {
+		contents = append(contents, []byte(strings.Repeat(string(rune('a'+i%26)), 100+i*7)))
+	}
+	contents = append(contents, pattern(3*ChunkSize+5), nil)
+	refs, err := s.ImportBatch(ctx, contents)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, ref := range refs {
+		got, err := exportBytes(t, s, ref)
+		if err != nil || !bytes.Equal(got, contents[i]) {
+			t.Fatalf("object %d: %v", i, err)
+		}
+	}
+	if n := len(s.Roots()); n != len(contents) {
+		t.Fatalf("%d roots indexed, want %d", n, len(contents))
+	}
+	if _, err := s.ImportBatch(ctx, [][]byte{make([]byte, MaxBatchObject+1)}); err == nil {
+		t.Fatal("oversized batch object accepted")
+	}
+}

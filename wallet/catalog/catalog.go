@@ -63,11 +63,14 @@ const (
 	// Objects holds one reference (root CID, object key, size) per
 	// encrypted object in the block store; GC keeps exactly these.
 	Objects Bucket = "objects"
+	// Dedup maps a keyed hash of a record's identity to the record, so
+	// importing the same file twice changes nothing.
+	Dedup Bucket = "dedup"
 
 	meta Bucket = "meta"
 )
 
-var buckets = []Bucket{Records, Grants, AccessLog, Settings, Objects, meta}
+var buckets = []Bucket{Records, Grants, AccessLog, Settings, Objects, Dedup, meta}
 
 var (
 	keySchema   = []byte("schema")
@@ -162,24 +165,53 @@ func (c *Catalog) init(tx *bolt.Tx) error {
 // Close closes the database. The Catalog must not be used afterwards.
 func (c *Catalog) Close() error { return c.db.Close() }
 
+// Tx is a catalog transaction: reads see one consistent state, and the
+// writes of an Update reach the disk together, with one fsync.
+type Tx struct {
+	c  *Catalog
+	tx *bolt.Tx
+}
+
+// Update runs fn in a read-write transaction; if fn returns an error
+// nothing it wrote is kept.
+func (c *Catalog) Update(fn func(*Tx) error) error {
+	return c.db.Update(func(tx *bolt.Tx) error { return fn(&Tx{c, tx}) })
+}
+
+// View runs fn in a read-only transaction.
+func (c *Catalog) View(fn func(*Tx) error) error {
+	return c.db.View(func(tx *bolt.Tx) error { return fn(&Tx{c, tx}) })
+}
+
+// Put stores value under id in bucket b.
+func (t *Tx) Put(b Bucket, id ID, value []byte) error {
+	return t.tx.Bucket([]byte(b)).Put(id[:], t.c.seal(b, id[:], value))
+}
+
+// Get returns the value under id, or [ErrNotFound].
+func (t *Tx) Get(b Bucket, id ID) ([]byte, error) {
+	sealed := t.tx.Bucket([]byte(b)).Get(id[:])
+	if sealed == nil {
+		return nil, fmt.Errorf("%w: %s %s", ErrNotFound, b, id)
+	}
+	return t.c.open(b, id[:], sealed)
+}
+
+// Delete removes id from bucket b.
+func (t *Tx) Delete(b Bucket, id ID) error { return t.tx.Bucket([]byte(b)).Delete(id[:]) }
+
 // Put stores value under id in bucket b, replacing any previous value. When
 // Put returns nil the value is on disk.
 func (c *Catalog) Put(b Bucket, id ID, value []byte) error {
-	return c.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket([]byte(b)).Put(id[:], c.seal(b, id[:], value))
-	})
+	return c.Update(func(t *Tx) error { return t.Put(b, id, value) })
 }
 
 // Get returns the value stored under id, or [ErrNotFound].
 func (c *Catalog) Get(b Bucket, id ID) ([]byte, error) {
 	var out []byte
-	err := c.db.View(func(tx *bolt.Tx) error {
-		sealed := tx.Bucket([]byte(b)).Get(id[:])
-		if sealed == nil {
-			return fmt.Errorf("%w: %s %s", ErrNotFound, b, id)
-		}
+	err := c.View(func(t *Tx) error {
 		var err error
-		out, err = c.open(b, id[:], sealed)
+		out, err = t.Get(b, id)
 		return err
 	})
 	return out, err
@@ -187,9 +219,7 @@ func (c *Catalog) Get(b Bucket, id ID) ([]byte, error) {
 
 // Delete removes id from bucket b. Deleting a missing id is not an error.
 func (c *Catalog) Delete(b Bucket, id ID) error {
-	return c.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket([]byte(b)).Delete(id[:])
-	})
+	return c.Update(func(t *Tx) error { return t.Delete(b, id) })
 }
 
 // ForEach calls fn for every entry of bucket b in id order. fn must not keep
@@ -265,6 +295,30 @@ func NewID() ID {
 }
 
 func (id ID) String() string { return strings.ToLower(idEncoding.EncodeToString(id[:])) }
+
+// IsZero reports whether id is the zero ID.
+func (id ID) IsZero() bool { return id == ID{} }
+
+// MarshalText encodes the string form.
+func (id ID) MarshalText() ([]byte, error) { return []byte(id.String()), nil }
+
+// UnmarshalText decodes the string form.
+func (id *ID) UnmarshalText(b []byte) error {
+	v, err := ParseID(string(b))
+	if err != nil {
+		return err
+	}
+	*id = v
+	return nil
+}
+
+// IDFromHash returns the ID made of the first 16 bytes of a keyed hash,
+// for buckets keyed by content rather than at random.
+func IDFromHash(sum []byte) ID {
+	var id ID
+	copy(id[:], sum)
+	return id
+}
 
 // ParseID parses the string form of an id.
 func ParseID(s string) (ID, error) {

@@ -25,6 +25,7 @@ const (
 	LabelCatalogKey       = "healthwallet/v1/catalog-key"
 	LabelRevocationPrefix = "healthwallet/v1/revocation/"
 	LabelPeerKey          = "healthwallet/v1/libp2p-ed25519"
+	LabelDedupKey         = "healthwallet/v1/dedup-key"
 )
 
 // ErrBadPath means a derivation path could not be parsed.
@@ -67,6 +68,10 @@ func (k *Keys) DID() string { return DIDKey(k.PublicKey()) }
 
 // CatalogKey returns the 32-byte key that seals the record catalog.
 func (k *Keys) CatalogKey() []byte { return k.purpose(LabelCatalogKey) }
+
+// DedupKey returns the 32-byte HMAC key for the catalog's deduplication
+// index: identities of records are stored only as keyed hashes.
+func (k *Keys) DedupKey() []byte { return k.purpose(LabelDedupKey) }
 
 // PeerKeySeed returns the 32-byte Ed25519 seed of the wallet's libp2p
 // identity, so a restored wallet keeps its IPFS peer ID.

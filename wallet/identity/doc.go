@@ -26,6 +26,7 @@
 //	healthwallet/v1/catalog-key              32-byte key that seals the record catalog
 //	healthwallet/v1/revocation/<index>       32-byte secret revealed to revoke grant <index>
 //	healthwallet/v1/libp2p-ed25519           32-byte Ed25519 seed of the IPFS node's peer identity
+//	healthwallet/v1/dedup-key                32-byte HMAC key of the catalog's deduplication index
 //
 // Because they are derived, a wallet restored from its words can still open
 // its catalog backup and revoke every grant it issued.
