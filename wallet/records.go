@@ -347,4 +347,3 @@ func (w *Wallet) FindRecord(s string) (Record, error) {
 	}
 	return Record{}, fmt.Errorf("%q matches %d records; give more of the id", s, len(hit))
 }
-

@@ -64,6 +64,10 @@ func init() {
 		{"init", "[--json]", "create a new wallet: prints its DID, address and the 24-word recovery phrase", runInit},
 		{"restore", "[--json]", "restore a wallet from a recovery phrase read from stdin", runRestore},
 		{"whoami", "[--json]", "print this wallet's DID, address and IPFS peer ID", runWhoami},
+		{"import", "FILE... [--json]", "import FHIR JSON, SMART Health Cards, PDFs and images; progress on stderr; prints record ids", runImport},
+		{"records", "[--type T] [--category C] [--from D] [--to D] [--search TEXT] [--json]", "list records: id, type, date, category, summary", runRecords},
+		{"show", "RECORD [--json] [--attachment FILE]", "show one record (id or a unique prefix of it)", runShow},
+		{"export", "(--records IDS | --category C... | --ips) [--from D] [--to D] [--include-sensitive S...] [--out FILE]", "write a FHIR Bundle of the selection (the share package a grant would carry)", runExport},
 		{"node", "[--listen MA]... [--allow PEER]... [--gateway ADDR] [--json]", "serve this wallet's objects to allowed peers until interrupted", runNode},
 		{"gc", "[--json]", "delete stored blocks no catalog entry references", runGC},
 		{"car", "export|import FILE", "copy every stored object to a CAR file, or bring its blocks back (e.g. on a new device)", runCAR},
@@ -181,6 +185,30 @@ func (c *ctx) parse(fs *flag.FlagSet, args []string) error {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
 	}
 	return nil
+}
+
+// parseWithArgs parses flags anywhere among the positional arguments
+// ("import a.json --json b.json") and returns the positionals. "--" ends
+// flag parsing.
+func (c *ctx) parseWithArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, fmt.Errorf("%w: %v", errUsage, err)
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
 }
 
 func (c *ctx) resolveHome() (string, error) {

@@ -1,0 +1,92 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/healthwallet/healthwallet/internal/fixtures"
+)
+
+func newHome(t *testing.T) string {
+	t.Helper()
+	home := filepath.Join(t.TempDir(), "w")
+	if r := run(t, "", passEnv, "--home", home, "init"); r.code != 0 {
+		t.Fatalf("init: %+v", r)
+	}
+	return home
+}
+
+func TestImportRecordsShowExport(t *testing.T) {
+	home := newHome(t)
+	dir := t.TempDir()
+	data, _ := fixtures.Named("Marguerita_Reilly").Read()
+	bundle := filepath.Join(dir, "marguerita.json")
+	os.WriteFile(bundle, data, 0o600)
+	bad := filepath.Join(dir, "notes.txt")
+	os.WriteFile(bad, []byte("hello"), 0o600)
+
+	// A bad file is reported on one line; the good one is imported anyway.
+	r := run(t, "", passEnv, "--home", home, "import", bundle, bad)
+	if r.code != ExitError || !strings.Contains(r.stdout, "marguerita.json: 548 added") || !strings.Contains(r.stderr, "notes.txt: unsupported file") {
+		t.Fatalf("import: %+v", r)
+	}
+	r = run(t, "", passEnv, "--home", home, "import", bundle, "--json")
+	if r.code != 0 || !strings.Contains(r.stdout, `"unchanged": 548`) {
+		t.Fatalf("re-import: %+v", r)
+	}
+
+	r = run(t, "", passEnv, "--home", home, "records", "--json", "--search", "Hemoglobin A1c")
+	var recs []recordJSON
+	if err := json.Unmarshal([]byte(r.stdout), &recs); err != nil || len(recs) == 0 {
+		t.Fatalf("records --json: %v %s", err, r.stdout)
+	}
+	if recs[0].Type != "Observation" || recs[0].Category != "labs" || !strings.HasPrefix(recs[0].Summary, "Hemoglobin A1c") {
+		t.Fatalf("record %+v", recs[0])
+	}
+	r = run(t, "", passEnv, "--home", home, "records", "--category", "labs", "--from", "2012-01-01", "--to", "2012-01-31")
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if r.code != 0 || len(lines) < 3 || !strings.HasPrefix(lines[0], "ID") {
+		t.Fatalf("records table: %+v", r)
+	}
+	for _, l := range lines[1:] {
+		if !strings.Contains(l, "2012-01-") || !strings.Contains(l, "labs") {
+			t.Fatalf("filter let through %q", l)
+		}
+	}
+
+	r = run(t, "", passEnv, "--home", home, "show", recs[0].ID[:10])
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "Hemoglobin A1c") || !strings.Contains(r.stdout, "Value") {
+		t.Fatalf("show: %+v", r)
+	}
+	r = run(t, "", passEnv, "--home", home, "show", recs[0].ID, "--json")
+	var res map[string]any
+	if json.Unmarshal([]byte(r.stdout), &res); res["resourceType"] != "Observation" {
+		t.Fatalf("show --json: %+v", r)
+	}
+
+	out := filepath.Join(dir, "ips.json")
+	r = run(t, "", passEnv, "--home", home, "export", "--ips", "--out", out)
+	b, _ := os.ReadFile(out)
+	if r.code != 0 || !strings.Contains(string(b), "60591-5") {
+		t.Fatalf("export --ips: %+v", r)
+	}
+	r = run(t, "", passEnv, "--home", home, "export", "--category", "medications")
+	if r.code != 0 || strings.Contains(r.stdout, "28 Day Pack") || !strings.Contains(r.stdout, "Hydrochlorothiazide") {
+		t.Fatalf("export medications without sensitive: code %d", r.code)
+	}
+	r = run(t, "", passEnv, "--home", home, "export", "--category", "medications", "--include-sensitive", "sexual-reproductive-health")
+	if r.code != 0 || !strings.Contains(r.stdout, "28 Day Pack") {
+		t.Fatal("export with the sensitive category named left it out")
+	}
+	r = run(t, "", passEnv, "--home", home, "export")
+	if r.code != ExitUsage {
+		t.Fatalf("export without a selection: %+v", r)
+	}
+	r = run(t, "", passEnv, "--home", home, "show", "nosuchrecord")
+	if r.code != ExitError || strings.Count(r.stderr, "\n") != 1 {
+		t.Fatalf("show unknown: %+v", r)
+	}
+}
