@@ -65,7 +65,7 @@ func (w *Wallet) ImportFile(ctx context.Context, path string, progress ipfs.Prog
 	trimmed := bytes.TrimSpace(data)
 	switch {
 	case bytes.HasPrefix(trimmed, []byte("shc:/")) || bytes.Contains(trimmed[:min(len(trimmed), 200)], []byte(`"verifiableCredential"`)) || looksLikeJWS(trimmed):
-		return ImportResult{File: name}, fmt.Errorf("%s: SMART Health Card import arrives with package shc", name) // PENDING-SHC
+		return w.ImportSHC(ctx, name, data)
 	case bytes.HasPrefix(trimmed, []byte("{")):
 		return w.ImportFHIR(ctx, name, data)
 	}

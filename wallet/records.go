@@ -114,8 +114,9 @@ func (w *Wallet) importDocument(ctx context.Context, doc *fhir.Document, src Sou
 	if err != nil {
 		return res, err
 	}
+	doc.Globalize()
 	resolve := doc.Resolver()
-	now := time.Now().UTC()
+	now := w.now().UTC()
 	var todo []*pending
 	seen := map[catalog.ID]bool{}
 	err = cat.View(func(tx *catalog.Tx) error {

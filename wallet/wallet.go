@@ -282,6 +282,17 @@ type Wallet struct {
 	catalog *catalog.Catalog
 	store   *ipfs.Store
 	onLock  []func()
+
+	trustDir string           // SMART Health Card issuers; "" means home/trust
+	clock    func() time.Time // nil means time.Now; tests set it
+}
+
+// now is the wallet's clock.
+func (w *Wallet) now() time.Time {
+	if w.clock != nil {
+		return w.clock()
+	}
+	return time.Now()
 }
 
 // Home returns the wallet's directory.

@@ -198,6 +198,9 @@ func DecodeQR(chunks ...string) (string, error) {
 		if err != nil {
 			return "", err
 		}
+		if jws == "" {
+			return "", fail(ErrQR, "the QR content holds no data after its header")
+		}
 		p.jws = jws
 		parts[i] = p
 	}
@@ -221,9 +224,6 @@ func DecodeQR(chunks ...string) (string, error) {
 		}
 		if ordered[p.index] != "" {
 			return "", fail(ErrQR, fmt.Sprintf("chunk %d/%d appears twice", p.index, total))
-		}
-		if p.jws == "" {
-			return "", fail(ErrQR, fmt.Sprintf("chunk %d/%d is empty", p.index, total))
 		}
 		if len(p.jws) > MaxChunkJWS {
 			return "", fail(ErrQR, fmt.Sprintf("chunk %d/%d holds %d JWS characters, more than the %d allowed per chunk",

@@ -290,9 +290,9 @@ func NewTrust(issuers ...Issuer) (*Trust, error) {
 			}
 		}
 		for _, k := range ti.keys {
-			if k.problem == "" && k.crl == nil && k.crlProblem == "" && k.crlVersion() > 0 {
+			if k.problem == "" && k.crl == nil && k.crlProblem == "" && k.announcedCRL > 0 {
 				k.crlProblem = fmt.Sprintf("key %s announces revocation list version %d, but the trust store has no revocation list for it",
-					quote(k.kid), k.crlVersion())
+					quote(k.kid), k.announcedCRL)
 			}
 		}
 		t.issuers[is.ISS] = ti
@@ -315,9 +315,6 @@ func (ti *trustedIssuer) add(k *trustedKey, declared, thumb string) {
 	}
 }
 
-// crlVersion is the key's announced revocation list version, 0 if none.
-func (k *trustedKey) crlVersion() int { return k.announcedCRL }
-
 // checkKey applies the key rules of "Determining keys associated with an
 // issuer" and returns the key with the kids to index it under.
 func checkKey(k JWK, iss string) (key *trustedKey, declared, thumb string) {
@@ -336,10 +333,10 @@ func checkKey(k JWK, iss string) (key *trustedKey, declared, thumb string) {
 		return refuse("kty is %s, want EC", quote(k.Kty))
 	case k.Use != "sig":
 		return refuse("use is %s, want sig", quote(k.Use))
-	case k.Alg != "ES256":
-		return refuse("alg is %s, want ES256", quote(k.Alg))
 	case k.Crv != "P-256":
 		return refuse("crv is %s, want P-256", quote(k.Crv))
+	case k.Alg != "ES256":
+		return refuse("alg is %s, want ES256", quote(k.Alg))
 	case k.D != "":
 		return refuse("contains the private key (d); a published key set must not")
 	case k.CRLVersion < 0:
@@ -418,8 +415,8 @@ func (k *trustedKey) attachCRL(l *RevocationList) {
 	case l.Ctr < 1:
 		problem("ctr %d is not a positive counter", l.Ctr)
 		return
-	case k.crlVersion() > 0 && l.Ctr != k.crlVersion():
-		problem("ctr %d differs from the key's crlVersion %d, so list and key set are out of step", l.Ctr, k.crlVersion())
+	case k.announcedCRL > 0 && l.Ctr != k.announcedCRL:
+		problem("ctr %d differs from the key's crlVersion %d, so list and key set are out of step", l.Ctr, k.announcedCRL)
 		return
 	}
 	revoked := make(map[string]int64, len(l.RIDs))

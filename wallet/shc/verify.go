@@ -68,7 +68,11 @@ type Verification struct {
 // Rejected returns the Verification to store for a card that Verify
 // rejected with err (the Reason is err's one-line message).
 func Rejected(err error, checkedAt time.Time) Verification {
-	return Verification{Status: StatusRejected, Reason: err.Error(), CheckedAt: checkedAt}
+	reason := "rejected"
+	if err != nil {
+		reason = err.Error()
+	}
+	return Verification{Status: StatusRejected, Reason: reason, CheckedAt: checkedAt}
 }
 
 // Card is a verified (or verified-but-revoked) SMART Health Card.
