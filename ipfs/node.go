@@ -164,6 +164,9 @@ func (n *Node) Peers() []peer.ID { return n.host.Network().Peers() }
 // Stats reports blocks served and block requests denied by the gate.
 func (n *Node) Stats() (served, denied int64) { return n.served.Load(), n.denied.Load() }
 
+// Store returns the store the node serves.
+func (n *Node) Store() *Store { return n.store }
+
 // Host returns the libp2p host.
 func (n *Node) Host() host.Host { return n.host }
 
