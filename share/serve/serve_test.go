@@ -34,7 +34,9 @@ func (r *revocations) RevokedAt(_ context.Context, ids [][32]byte) ([]uint64, er
 	return out, nil
 }
 
-func key(b byte) *secp256k1.PrivateKey { return secp256k1.PrivKeyFromBytes(bytes.Repeat([]byte{b}, 32)) }
+func key(b byte) *secp256k1.PrivateKey {
+	return secp256k1.PrivKeyFromBytes(bytes.Repeat([]byte{b}, 32))
+}
 
 func address(k *secp256k1.PrivateKey) common.Address {
 	ek, _ := crypto.ToECDSA(k.Serialize())
@@ -146,4 +148,3 @@ func TestPresentAndServe(t *testing.T) {
 		t.Fatalf("refusal reason %q", log[2].Reason)
 	}
 }
-
