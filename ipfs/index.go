@@ -3,13 +3,12 @@ package ipfs
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
-	"time"
 
 	"github.com/ipfs/go-cid"
 	bolt "go.etcd.io/bbolt"
-	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/healthwallet/healthwallet/internal/boltfile"
 )
 
 // index records which DAG roots each stored block belongs to. The gate asks
@@ -19,25 +18,21 @@ import (
 //
 //	roots:  root CID → number of blocks
 //	blocks: len(block) ‖ block CID ‖ root CID → (empty)
-type index struct{ db *bolt.DB }
+//
+// The file is opened per transaction (package boltfile), so the node and
+// CLI commands can share a store.
+type index struct{ db *boltfile.File }
 
 var (
 	bucketRoots  = []byte("roots")
 	bucketBlocks = []byte("blocks")
 )
 
-// ErrStoreInUse: another process has the block store open.
-var ErrStoreInUse = errors.New("block store is in use by another healthwallet process")
+// ErrStoreInUse: another process held the block index for too long.
+var ErrStoreInUse = boltfile.ErrBusy
 
 func openIndex(path string) (*index, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 500 * time.Millisecond})
-	if errors.Is(err, bolterrors.ErrTimeout) {
-		return nil, ErrStoreInUse
-	}
-	if err != nil {
-		return nil, fmt.Errorf("failed to open block index: %w", err)
-	}
-	err = db.Update(func(tx *bolt.Tx) error {
+	db, err := boltfile.Open(path, 0, func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bucketRoots, bucketBlocks} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
@@ -46,13 +41,12 @@ func openIndex(path string) (*index, error) {
 		return nil
 	})
 	if err != nil {
-		db.Close()
-		return nil, err
+		return nil, fmt.Errorf("failed to open block index: %w", err)
 	}
 	return &index{db: db}, nil
 }
 
-func (x *index) close() error { return x.db.Close() }
+func (x *index) close() error { return nil }
 
 func blockKey(block, root cid.Cid) []byte {
 	b := block.Bytes()

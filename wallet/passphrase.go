@@ -32,7 +32,7 @@ func (s Strength) String() string {
 
 // common holds passwords that top every leaked-password list; they are
 // refused outright whatever their length.
-var common = map[string]bool{
+var commonPasswords = map[string]bool{
 	"password": true, "password1": true, "password123": true, "passw0rd": true,
 	"12345678": true, "123456789": true, "1234567890": true, "qwertyuiop": true,
 	"qwerty123": true, "iloveyou": true, "sunshine": true, "princess": true,
@@ -52,7 +52,7 @@ func EstimatePassphrase(p string) (Strength, string) {
 	switch {
 	case n == 0:
 		return VeryWeak, "Choose a passphrase of at least 8 characters, or four or more random words."
-	case common[strings.ToLower(p)]:
+	case commonPasswords[strings.ToLower(p)]:
 		return VeryWeak, "This is one of the most common passwords; choose something else."
 	case n < MinPassphraseLen:
 		return VeryWeak, fmt.Sprintf("Too short: use at least %d characters.", MinPassphraseLen)

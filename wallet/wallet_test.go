@@ -133,9 +133,12 @@ func TestUnlockErrors(t *testing.T) {
 	if err != nil {
 		t.Fatalf("restored keystore: %v", err)
 	}
-	if _, err := Unlock(home, pass); !errors.Is(err, ErrCatalogInUse) {
-		t.Fatalf("second unlock while open: %v, want ErrCatalogInUse", err)
+	// Another process (the node, the app) may hold the same wallet open.
+	w2, err := Unlock(home, pass)
+	if err != nil {
+		t.Fatalf("second unlock while open: %v", err)
 	}
+	w2.Lock()
 	w.Lock()
 }
 

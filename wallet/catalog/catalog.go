@@ -37,11 +37,11 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
-	bolterrors "go.etcd.io/bbolt/errors"
 	"golang.org/x/crypto/chacha20poly1305"
+
+	"github.com/healthwallet/healthwallet/internal/boltfile"
 )
 
 // SchemaVersion is the catalog schema this build reads and writes.
@@ -89,7 +89,7 @@ var (
 	// ErrSchemaTooNew means the catalog was written by a newer healthwallet.
 	ErrSchemaTooNew = errors.New("catalog was written by a newer version of healthwallet")
 	// ErrInUse means another process holds the catalog open.
-	ErrInUse = errors.New("catalog is in use by another healthwallet process")
+	ErrInUse = boltfile.ErrBusy
 	// ErrUnreadable means the database file is damaged.
 	ErrUnreadable = errors.New("catalog database is damaged")
 	// ErrBadID means a string is not a catalog id.
@@ -99,9 +99,11 @@ var (
 // migrations[v] upgrades a schema-v catalog to v+1 inside one transaction.
 var migrations = map[uint32]func(*bolt.Tx) error{}
 
-// Catalog is an open catalog. It is safe for concurrent use.
+// Catalog is an open catalog. It is safe for concurrent use, also by
+// several processes: the database is opened per transaction (package
+// boltfile), so the app, `healthwallet node` and CLI commands can share it.
 type Catalog struct {
-	db   *bolt.DB
+	f    *boltfile.File
 	aead cipher.AEAD
 }
 
@@ -111,21 +113,18 @@ func Open(path string, key []byte) (*Catalog, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to open catalog: %w", err)
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 500 * time.Millisecond})
+	c := &Catalog{aead: aead}
+	f, err := boltfile.Open(path, 0, c.init)
 	if err != nil {
 		switch {
-		case errors.Is(err, bolterrors.ErrTimeout):
-			return nil, ErrInUse
+		case errors.Is(err, ErrInUse), errors.Is(err, ErrWrongKey), errors.Is(err, ErrSchemaTooNew), errors.Is(err, ErrUnreadable):
+			return nil, err
 		case errors.Is(err, os.ErrNotExist), errors.Is(err, os.ErrPermission):
 			return nil, fmt.Errorf("failed to open catalog: %w", err)
 		}
 		return nil, fmt.Errorf("%w: %v", ErrUnreadable, err)
 	}
-	c := &Catalog{db: db, aead: aead}
-	if err := db.Update(c.init); err != nil {
-		db.Close()
-		return nil, err
-	}
+	c.f = f
 	return c, nil
 }
 
@@ -162,8 +161,9 @@ func (c *Catalog) init(tx *bolt.Tx) error {
 	return m.Put(keySchema, binary.BigEndian.AppendUint32(nil, SchemaVersion))
 }
 
-// Close closes the database. The Catalog must not be used afterwards.
-func (c *Catalog) Close() error { return c.db.Close() }
+// Close forgets the catalog. Nothing stays open between transactions, so
+// there is nothing to release; the Catalog must not be used afterwards.
+func (c *Catalog) Close() error { return nil }
 
 // Tx is a catalog transaction: reads see one consistent state, and the
 // writes of an Update reach the disk together, with one fsync.
@@ -175,12 +175,12 @@ type Tx struct {
 // Update runs fn in a read-write transaction; if fn returns an error
 // nothing it wrote is kept.
 func (c *Catalog) Update(fn func(*Tx) error) error {
-	return c.db.Update(func(tx *bolt.Tx) error { return fn(&Tx{c, tx}) })
+	return c.f.Update(func(tx *bolt.Tx) error { return fn(&Tx{c, tx}) })
 }
 
 // View runs fn in a read-only transaction.
 func (c *Catalog) View(fn func(*Tx) error) error {
-	return c.db.View(func(tx *bolt.Tx) error { return fn(&Tx{c, tx}) })
+	return c.f.View(func(tx *bolt.Tx) error { return fn(&Tx{c, tx}) })
 }
 
 // Put stores value under id in bucket b.
@@ -225,7 +225,7 @@ func (c *Catalog) Delete(b Bucket, id ID) error {
 // ForEach calls fn for every entry of bucket b in id order. fn must not keep
 // value after it returns. An error from fn stops the walk and is returned.
 func (c *Catalog) ForEach(b Bucket, fn func(id ID, value []byte) error) error {
-	return c.db.View(func(tx *bolt.Tx) error {
+	return c.f.View(func(tx *bolt.Tx) error {
 		return tx.Bucket([]byte(b)).ForEach(func(k, sealed []byte) error {
 			var id ID
 			if len(k) != len(id) {
@@ -244,7 +244,7 @@ func (c *Catalog) ForEach(b Bucket, fn func(id ID, value []byte) error) error {
 // Count returns the number of entries in bucket b.
 func (c *Catalog) Count(b Bucket) (int, error) {
 	var n int
-	err := c.db.View(func(tx *bolt.Tx) error {
+	err := c.f.View(func(tx *bolt.Tx) error {
 		n = tx.Bucket([]byte(b)).Stats().KeyN
 		return nil
 	})

@@ -70,16 +70,31 @@ func TestReopenAndWrongKey(t *testing.T) {
 	}
 }
 
-func TestInUse(t *testing.T) {
-	_, p := openTemp(t)
-	if _, err := Open(p, testKey(1)); !errors.Is(err, ErrInUse) {
-		t.Fatalf("second open: %v, want ErrInUse", err)
+// TestShared: two handles (as two processes would have) share the
+// catalog; each sees the other's writes.
+func TestShared(t *testing.T) {
+	a, p := openTemp(t)
+	b, err := Open(p, testKey(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := NewID()
+	if err := a.Put(Records, id, []byte("from a")); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := b.Get(Records, id); err != nil || string(v) != "from a" {
+		t.Fatalf("b reads %q, %v", v, err)
+	}
+	// A write waits for the other handle's open transaction, or says busy.
+	err = a.View(func(*Tx) error { return b.Put(Records, NewID(), []byte("x")) })
+	if err != nil && !errors.Is(err, ErrInUse) {
+		t.Fatalf("write during a read: %v", err)
 	}
 }
 
 func TestSchemaTooNew(t *testing.T) {
 	c, p := openTemp(t)
-	c.db.Update(func(tx *bolt.Tx) error {
+	c.f.Update(func(tx *bolt.Tx) error {
 		return tx.Bucket([]byte(meta)).Put(keySchema, binary.BigEndian.AppendUint32(nil, SchemaVersion+1))
 	})
 	c.Close()
@@ -95,8 +110,8 @@ func TestValuesAreBound(t *testing.T) {
 	a, b := NewID(), NewID()
 	c.Put(Records, a, []byte("value a"))
 	var sealed []byte
-	c.db.View(func(tx *bolt.Tx) error { sealed = bytes.Clone(tx.Bucket([]byte(Records)).Get(a[:])); return nil })
-	c.db.Update(func(tx *bolt.Tx) error {
+	c.f.View(func(tx *bolt.Tx) error { sealed = bytes.Clone(tx.Bucket([]byte(Records)).Get(a[:])); return nil })
+	c.f.Update(func(tx *bolt.Tx) error {
 		tx.Bucket([]byte(Records)).Put(b[:], sealed)
 		return tx.Bucket([]byte(Grants)).Put(a[:], sealed)
 	})
@@ -107,7 +122,7 @@ func TestValuesAreBound(t *testing.T) {
 		t.Fatalf("moved to another bucket: %v, want ErrTampered", err)
 	}
 	sealed[len(sealed)-1] ^= 1
-	c.db.Update(func(tx *bolt.Tx) error { return tx.Bucket([]byte(Records)).Put(a[:], sealed) })
+	c.f.Update(func(tx *bolt.Tx) error { return tx.Bucket([]byte(Records)).Put(a[:], sealed) })
 	if _, err := c.Get(Records, a); !errors.Is(err, ErrTampered) {
 		t.Fatalf("flipped bit: %v, want ErrTampered", err)
 	}
