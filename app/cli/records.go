@@ -23,7 +23,7 @@ func runImport(c *ctx, args []string) error {
 		return err
 	}
 	if len(files) == 0 {
-		return fmt.Errorf("%w: healthwallet import FILE...", errUsage)
+		return fmt.Errorf("%w: healthwallet import FILE [FILE]", errUsage)
 	}
 	w, err := c.unlock()
 	if err != nil {
@@ -236,8 +236,8 @@ func selectionFlags(fs *flag.FlagSet, sel *selectionArgs) {
 	fs.Var(&sel.records, "records", "record ids, comma-separated (repeatable)")
 	fs.Var(&sel.categories, "category", "a category to share (repeatable): "+categoryList())
 	fs.Var(&sel.sensitive, "include-sensitive", "a sensitive category to include (repeatable): mental-health, substance-use, sexual-reproductive-health, hiv, genetics")
-	fs.StringVar(&sel.from, "from", "", "only records dated on or after YYYY-MM-DD")
-	fs.StringVar(&sel.to, "to", "", "only records dated on or before YYYY-MM-DD")
+	fs.StringVar(&sel.from, "since", "", "only records dated on or after YYYY-MM-DD")
+	fs.StringVar(&sel.to, "until", "", "only records dated on or before YYYY-MM-DD")
 	fs.BoolVar(&sel.ips, "ips", false, "an International Patient Summary (allergies, medications, problems, immunizations, results)")
 }
 

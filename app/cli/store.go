@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/healthwallet/healthwallet/internal/atomicfile"
 	"github.com/healthwallet/healthwallet/ipfs"
+	"github.com/healthwallet/healthwallet/wallet"
 )
 
 // nodeJSON is the line `node` prints once it is serving.
@@ -23,46 +26,48 @@ func runNode(c *ctx, args []string) error {
 	fs := c.flags("node")
 	var listen, allow stringList
 	fs.Var(&listen, "listen", "multiaddr to listen on (repeatable; default TCP and QUIC on port 4101)")
-	fs.Var(&allow, "allow", "peer ID allowed to fetch every stored object (repeatable; grants replace this)")
+	fs.Var(&allow, "allow", "peer ID allowed to fetch every stored object without a grant (repeatable)")
 	gw := fs.String("gateway", "", "also serve a trustless gateway (raw and CAR only) on this address, e.g. "+ipfs.DefaultGatewayAddr)
+	var ca chainArgs
+	addChainFlags(fs, &ca)
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
-	gate := ipfs.NewAllowList()
+	cfg := wallet.ServeConfig{Listen: listen, Gateway: *gw}
 	for _, a := range allow {
 		id, err := peer.Decode(a)
 		if err != nil {
 			return fmt.Errorf("%w: --allow %q is not a peer ID", errUsage, a)
 		}
-		gate.AllowEverything(id)
+		cfg.Allow = append(cfg.Allow, id)
 	}
-	if len(listen) == 0 {
-		listen = ipfs.DefaultListen
+	chain, err := c.chainConfig(c.Context, ca)
+	switch {
+	case err == nil:
+		cfg.Chain = chain
+	case errors.Is(err, wallet.ErrNoChain):
+		fmt.Fprintln(c.Stderr, "healthwallet: no chain configured: grants will be refused (revocation status unknown)")
+	default:
+		return err
 	}
 	w, err := c.unlock()
 	if err != nil {
 		return err
 	}
 	defer w.Lock()
-	store, _ := w.Store()
-	key, _ := w.PeerKey()
-	node, err := ipfs.StartNode(c.Context, store, ipfs.NodeConfig{Key: key, Listen: listen, Gate: gate})
+	srv, err := w.Serve(c.Context, cfg)
 	if err != nil {
 		return err
 	}
-	defer node.Close()
-	out := nodeJSON{PeerID: node.ID().String()}
-	for _, a := range node.Addrs() {
-		out.Addrs = append(out.Addrs, a.String())
+	defer srv.Close()
+	out := nodeJSON{PeerID: srv.Node.ID().String(), Addrs: srv.Addrs()}
+	if srv.Gateway != nil {
+		out.Gateway = srv.Gateway.URL()
 	}
-	if *gw != "" {
-		g, err := ipfs.StartGateway(store, *gw)
-		if err != nil {
-			return err
-		}
-		defer g.Close()
-		out.Gateway = g.URL()
+	b, _ := json.MarshalIndent(nodeInfo{PeerID: out.PeerID, Addrs: out.Addrs}, "", "  ")
+	if err := atomicfile.WriteFile(filepath.Join(w.Home(), nodeFile), b, 0o600); err != nil {
+		return err
 	}
 	if *asJSON {
 		b, _ := jsonLine(out)
@@ -78,7 +83,7 @@ func runNode(c *ctx, args []string) error {
 	}
 	fmt.Fprintln(c.Stderr, "serving; press Ctrl-C to stop")
 	<-c.Context.Done()
-	served, denied := node.Stats()
+	served, denied := srv.Node.Stats()
 	fmt.Fprintf(c.Stderr, "stopped: %d blocks served, %d requests refused\n", served, denied)
 	return nil
 }

@@ -1,0 +1,245 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/ethclient"
+
+	"github.com/healthwallet/healthwallet/share/devnet"
+	"github.com/healthwallet/healthwallet/share/registry"
+	"github.com/healthwallet/healthwallet/share/relay"
+	"github.com/healthwallet/healthwallet/wallet"
+)
+
+// DefaultRelay is where `healthwallet relay` listens, and where `revoke`
+// looks when no relay or key is given.
+const DefaultRelay = "127.0.0.1:4190"
+
+// chainArgs are the chain flags every chain-using command takes.
+type chainArgs struct {
+	rpc, registry, devnetFile string
+}
+
+func addChainFlags(fs *flag.FlagSet, a *chainArgs) {
+	fs.StringVar(&a.rpc, "chain-rpc", "", "EVM JSON-RPC URL (env HW_CHAIN_RPC; default: the devnet file)")
+	fs.StringVar(&a.registry, "registry", "", "revocation registry address (env HW_REGISTRY; default: the devnet file)")
+	fs.StringVar(&a.devnetFile, "devnet-file", "", "devnet info file (env HW_DEVNET_FILE; default "+wallet.DefaultDevnetFile()+")")
+}
+
+// resolve turns the flags, the environment and the devnet file into a chain
+// configuration. The chain id comes from the file, or from the RPC.
+func (c *ctx) chainConfig(ctx context.Context, a chainArgs) (wallet.ChainConfig, error) {
+	rpc, reg := a.rpc, a.registry
+	if rpc == "" {
+		rpc = c.Getenv("HW_CHAIN_RPC")
+	}
+	if reg == "" {
+		reg = c.Getenv("HW_REGISTRY")
+	}
+	file := a.devnetFile
+	if file == "" {
+		file = c.devnetFile()
+	}
+	cfg, fileErr := wallet.LoadChainConfig(file)
+	if rpc == "" && reg == "" {
+		return cfg, fileErr
+	}
+	if rpc != "" {
+		cfg.RPC = rpc
+	}
+	if reg != "" {
+		if !common.IsHexAddress(reg) {
+			return cfg, fmt.Errorf("%w: --registry %q is not an address", errUsage, reg)
+		}
+		cfg.Registry = common.HexToAddress(reg)
+	}
+	if cfg.RPC == "" || cfg.Registry == (common.Address{}) {
+		return cfg, fmt.Errorf("%w: give both --chain-rpc and --registry", errUsage)
+	}
+	if fileErr != nil || cfg.ChainID == 0 {
+		client, err := ethclient.DialContext(ctx, cfg.RPC)
+		if err != nil {
+			return cfg, fmt.Errorf("chain %s unreachable: %w", cfg.RPC, err)
+		}
+		defer client.Close()
+		id, err := client.ChainID(ctx)
+		if err != nil {
+			return cfg, fmt.Errorf("chain %s unreachable: %w", cfg.RPC, err)
+		}
+		cfg.ChainID = id.Uint64()
+	}
+	return cfg, nil
+}
+
+func (c *ctx) devnetFile() string {
+	if f := c.Getenv("HW_DEVNET_FILE"); f != "" {
+		return f
+	}
+	return wallet.DefaultDevnetFile()
+}
+
+// devnetJSON is the line `devnet` prints when ready.
+type devnetJSON struct {
+	RPC      string `json:"rpc"`
+	ChainID  uint64 `json:"chainId"`
+	Registry string `json:"registry"`
+	File     string `json:"file"`
+}
+
+func runDevnet(c *ctx, args []string) error {
+	fs := c.flags("devnet")
+	dataDir := fs.String("datadir", "", "chain data directory (default: beside the devnet file)")
+	port := fs.Int("port", 8545, "JSON-RPC port on 127.0.0.1 (0 picks a free one)")
+	file := fs.String("devnet-file", "", "where to write the RPC URL, chain id and registry (default "+wallet.DefaultDevnetFile()+")")
+	if err := c.parse(fs, args); err != nil {
+		return err
+	}
+	if *file == "" {
+		*file = c.devnetFile()
+	}
+	if *dataDir == "" {
+		*dataDir = filepath.Join(filepath.Dir(*file), "chain")
+	}
+	if err := os.MkdirAll(filepath.Dir(*file), 0o700); err != nil {
+		return err
+	}
+	d, err := devnet.Start(c.Context, devnet.Config{DataDir: *dataDir, Port: *port})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.WriteInfo(*file); err != nil {
+		return err
+	}
+	info := d.Info()
+	b, _ := jsonLine(devnetJSON{RPC: info.RPC, ChainID: info.ChainID, Registry: info.Registry.Hex(), File: *file})
+	c.Stdout.Write(b)
+	fmt.Fprintln(c.Stderr, "devnet running; press Ctrl-C to stop (revocations persist in "+*dataDir+")")
+	<-c.Context.Done()
+	return nil
+}
+
+func runRelay(c *ctx, args []string) error {
+	fs := c.flags("relay")
+	var ca chainArgs
+	addChainFlags(fs, &ca)
+	listen := fs.String("listen", DefaultRelay, "address to serve the relay API on")
+	keyHex := fs.String("key", "", "hex private key of the funded account that pays (env HW_RELAY_KEY; default: a devnet dev account)")
+	if err := c.parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := c.chainConfig(c.Context, ca)
+	if err != nil {
+		return err
+	}
+	if *keyHex == "" {
+		*keyHex = c.Getenv("HW_RELAY_KEY")
+	}
+	if *keyHex == "" {
+		accounts := devnet.Accounts()
+		*keyHex = accounts[len(accounts)-1].PrivateKey
+	}
+	key, err := crypto.HexToECDSA(strings.TrimPrefix(*keyHex, "0x"))
+	if err != nil {
+		return fmt.Errorf("%w: --key is not a hex private key", errUsage)
+	}
+	client, err := ethclient.DialContext(c.Context, cfg.RPC)
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	opts := bind.NewKeyedTransactor(key, new(big.Int).SetUint64(cfg.ChainID))
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: relay.Handler(&relay.Direct{Client: registry.NewClient(client, cfg.Registry), Opts: opts}), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	defer srv.Close()
+	b, _ := jsonLine(map[string]string{"url": "http://" + ln.Addr().String(), "payer": crypto.PubkeyToAddress(key.PublicKey).Hex()})
+	c.Stdout.Write(b)
+	fmt.Fprintln(c.Stderr, "relay running; press Ctrl-C to stop")
+	<-c.Context.Done()
+	return nil
+}
+
+// revoker picks how to pay for a revocation: --relay URL, else --key, else
+// the default local relay.
+func (c *ctx) revoker(cfg wallet.ChainConfig, relayURL, keyHex string) (wallet.Revoker, func(), error) {
+	if relayURL == "" {
+		relayURL = c.Getenv("HW_RELAY")
+	}
+	if keyHex == "" {
+		keyHex = c.Getenv("HW_REVOKE_KEY")
+	}
+	if relayURL == "" && keyHex == "" {
+		relayURL = "http://" + DefaultRelay
+	}
+	if relayURL != "" {
+		if !strings.Contains(relayURL, "://") {
+			relayURL = "http://" + relayURL
+		}
+		return relay.Client{URL: strings.TrimRight(relayURL, "/")}, func() {}, nil
+	}
+	key, err := crypto.HexToECDSA(strings.TrimPrefix(keyHex, "0x"))
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: --key is not a hex private key", errUsage)
+	}
+	client, err := ethclient.Dial(cfg.RPC)
+	if err != nil {
+		return nil, nil, err
+	}
+	opts := bind.NewKeyedTransactor(key, new(big.Int).SetUint64(cfg.ChainID))
+	return &relay.Direct{Client: registry.NewClient(client, cfg.Registry), Opts: opts}, client.Close, nil
+}
+
+// parseDuration accepts Go durations and days: "1h", "24h", "7d", "30d".
+func parseDuration(s string) (time.Duration, error) {
+	if d, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(d)
+		if err != nil || n <= 0 {
+			return 0, fmt.Errorf("%w: duration %q", errUsage, s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%w: duration %q (e.g. 1h, 24h, 7d, 30d)", errUsage, s)
+	}
+	return d, nil
+}
+
+// nodeFile is where `node` records its addresses for `grant` to use as
+// provider hints.
+const nodeFile = "node.json"
+
+type nodeInfo struct {
+	PeerID string   `json:"peerId"`
+	Addrs  []string `json:"addrs"`
+}
+
+func readNodeInfo(home string) (nodeInfo, error) {
+	var n nodeInfo
+	b, err := os.ReadFile(filepath.Join(home, nodeFile))
+	if err != nil {
+		return n, err
+	}
+	return n, json.Unmarshal(b, &n)
+}
+
+var errNoProviders = errors.New("no address for your node: run 'healthwallet node' first, or give --provider")

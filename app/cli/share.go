@@ -1,0 +1,381 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common/hexutil"
+
+	"github.com/healthwallet/healthwallet/internal/atomicfile"
+	"github.com/healthwallet/healthwallet/share/grant"
+	"github.com/healthwallet/healthwallet/wallet"
+	"github.com/healthwallet/healthwallet/wallet/fhir"
+)
+
+// grantJSON is `grant --json`.
+type grantJSON struct {
+	ID        string      `json:"id"`
+	Hash      string      `json:"hash"`
+	Link      string      `json:"link"`
+	TypedData interface{} `json:"typedData"` // eth_signTypedData_v4 form
+	Signature string      `json:"signature"`
+	ExpiresAt time.Time   `json:"expiresAt"`
+	QR        string      `json:"qr,omitempty"`
+}
+
+func runGrant(c *ctx, args []string) error {
+	fs := c.flags("grant")
+	var sel selectionArgs
+	selectionFlags(fs, &sel)
+	var ca chainArgs
+	addChainFlags(fs, &ca)
+	to := fs.String("to", "", "the grantee's did:key")
+	dur := fs.String("for", "", "how long: 1h, 24h, 7d, 30d, or any Go duration")
+	delegable := fs.Uint("delegable", 0, "how many times the grantee may re-share (0: never)")
+	qrFile := fs.String("qr", "", "also write the link as a QR code PNG here")
+	var providers stringList
+	fs.Var(&providers, "provider", "multiaddr (with /p2p/) where the grantee fetches (default: your node's addresses)")
+	asJSON := fs.Bool("json", false, "print JSON with the EIP-712 typed data and signature")
+	if err := c.parse(fs, args); err != nil {
+		return err
+	}
+	if *to == "" || *dur == "" {
+		return fmt.Errorf("%w: healthwallet grant --to DID --for DURATION (--records IDS | --category C...)", errUsage)
+	}
+	if *delegable > 8 {
+		return fmt.Errorf("%w: --delegable at most 8", errUsage)
+	}
+	d, err := parseDuration(*dur)
+	if err != nil {
+		return err
+	}
+	cfg, err := c.chainConfig(c.Context, ca)
+	if err != nil {
+		return err
+	}
+	w, err := c.unlock()
+	if err != nil {
+		return err
+	}
+	defer w.Lock()
+	if len(providers) == 0 {
+		n, err := readNodeInfo(w.Home())
+		if err != nil {
+			return errNoProviders
+		}
+		providers = n.Addrs
+	}
+	s, err := sel.resolve(w)
+	if err != nil {
+		return err
+	}
+	g, err := w.IssueGrant(c.Context, wallet.GrantRequest{To: *to, Selection: s, Duration: d, Delegable: uint8(*delegable), Providers: providers}, cfg)
+	if err != nil {
+		return err
+	}
+	if *qrFile != "" {
+		png, err := grant.QR(g.Link)
+		if err != nil {
+			return err
+		}
+		abs, _ := filepath.Abs(*qrFile)
+		if err := atomicfile.WriteFile(abs, png, 0o600); err != nil {
+			return err
+		}
+	}
+	if *asJSON {
+		leaf := g.Chain.Leaf()
+		return c.printJSON(grantJSON{ID: g.Record.ID.String(), Hash: "0x" + g.Record.Hash, Link: g.Link, TypedData: leaf.TypedData(),
+			Signature: hexutil.Encode(leaf.Signature), ExpiresAt: g.Record.ExpiresAt, QR: *qrFile})
+	}
+	fmt.Fprintln(c.Stdout, g.Link)
+	fmt.Fprintf(c.Stderr, "grant %s: %s, until %s\n", g.Record.ID, g.Record.Summary, g.Record.ExpiresAt.Local().Format(time.DateTime))
+	return nil
+}
+
+type grantRowJSON struct {
+	wallet.GrantRecord
+	ID       string `json:"id"`
+	Status   string `json:"status"`
+	Accesses int    `json:"accesses"`
+}
+
+func runGrants(c *ctx, args []string) error {
+	fs := c.flags("grants")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := c.parse(fs, args); err != nil {
+		return err
+	}
+	w, err := c.unlock()
+	if err != nil {
+		return err
+	}
+	defer w.Lock()
+	gs, err := w.Grants()
+	if err != nil {
+		return err
+	}
+	log, _ := w.AccessLog()
+	now := time.Now()
+	rows := make([]grantRowJSON, len(gs))
+	for i, g := range gs {
+		rows[i] = grantRowJSON{GrantRecord: g, ID: g.ID.String(), Status: g.Status(now)}
+		for _, e := range log {
+			if e.Granted && (e.Root == g.Hash || e.Grant == g.Hash) {
+				rows[i].Accesses++
+			}
+		}
+	}
+	if *asJSON {
+		return c.printJSON(rows)
+	}
+	tw := tabwriter.NewWriter(c.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tDIRECTION\tSTATUS\tEXPIRES\tWHO\tACCESSES\tSUMMARY")
+	for _, r := range rows {
+		who := r.Grantee
+		if r.Direction == wallet.Received {
+			who = "from " + r.Issuer
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", r.ID, r.Direction, r.Status, r.ExpiresAt.Local().Format("2006-01-02 15:04"), shorten(who), r.Accesses, r.Summary)
+	}
+	return tw.Flush()
+}
+
+func shorten(s string) string {
+	if len(s) > 24 {
+		return s[:14] + "…" + s[len(s)-6:]
+	}
+	return s
+}
+
+func runRevoke(c *ctx, args []string) error {
+	fs := c.flags("revoke")
+	var ca chainArgs
+	addChainFlags(fs, &ca)
+	relayURL := fs.String("relay", "", "relay URL that pays the gas (env HW_RELAY; default http://"+DefaultRelay+")")
+	keyHex := fs.String("key", "", "pay with this funded key instead of a relay (env HW_REVOKE_KEY)")
+	pos, err := c.parseWithArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return fmt.Errorf("%w: healthwallet revoke GRANT", errUsage)
+	}
+	cfg, err := c.chainConfig(c.Context, ca)
+	if err != nil {
+		return err
+	}
+	w, err := c.unlock()
+	if err != nil {
+		return err
+	}
+	defer w.Lock()
+	g, err := w.FindGrant(pos[0])
+	if err != nil {
+		return err
+	}
+	r, done, err := c.revoker(cfg, *relayURL, *keyHex)
+	if err != nil {
+		return err
+	}
+	defer done()
+	fmt.Fprintf(c.Stderr, "revoking %s (%s)…\n", g.ID, g.Summary)
+	g, err = w.Revoke(c.Context, g, r)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.Stdout, "revoked %s in transaction %s\n", g.ID, g.RevokeTx)
+	return nil
+}
+
+// readLink takes a link, or a file holding one (text, or a QR code PNG read
+// with zbarimg when installed).
+func readLink(arg string) (string, error) {
+	if strings.HasPrefix(strings.TrimSpace(arg), grant.LinkPrefix) {
+		return arg, nil
+	}
+	b, err := os.ReadFile(arg)
+	if err != nil {
+		return "", fmt.Errorf("%w: %q is neither a grant link nor a readable file", errUsage, arg)
+	}
+	if s := strings.TrimSpace(string(b)); strings.HasPrefix(s, grant.LinkPrefix) {
+		return s, nil
+	}
+	return decodeQRImage(arg)
+}
+
+type redeemJSON struct {
+	Grant     string    `json:"grant"`
+	Issuer    string    `json:"issuer"`
+	Links     int       `json:"links"`
+	ExpiresAt time.Time `json:"expiresAt"`
+	Resources int       `json:"resources"`
+	File      string    `json:"file,omitempty"`
+}
+
+func runRedeem(c *ctx, args []string) error {
+	fs := c.flags("redeem")
+	var ca chainArgs
+	addChainFlags(fs, &ca)
+	outDir := fs.String("out", "", "directory to write the shared FHIR Bundle to")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := c.parseWithArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return fmt.Errorf("%w: healthwallet redeem LINK", errUsage)
+	}
+	link, err := readLink(pos[0])
+	if err != nil {
+		return err
+	}
+	cfg, err := c.chainConfig(c.Context, ca)
+	if err != nil {
+		return err
+	}
+	w, err := c.unlock()
+	if err != nil {
+		return err
+	}
+	defer w.Lock()
+	progress := func(done, total int64) {
+		if total > 0 && !*asJSON {
+			fmt.Fprintf(c.Stderr, "\rfetching: %3d%%", done*100/total)
+			if done == total {
+				fmt.Fprintln(c.Stderr)
+			}
+		}
+	}
+	red, err := w.Redeem(c.Context, link, cfg, wallet.RedeemOptions{Progress: progress})
+	if err != nil {
+		return err
+	}
+	doc, err := fhir.Parse(red.Bundle)
+	if err != nil {
+		return err
+	}
+	out := redeemJSON{Grant: red.Record.ID.String(), Issuer: red.Record.Issuer, Links: red.Record.Links,
+		ExpiresAt: red.Record.ExpiresAt, Resources: len(doc.Resources)}
+	if *outDir != "" {
+		if err := os.MkdirAll(*outDir, 0o700); err != nil {
+			return err
+		}
+		out.File = filepath.Join(*outDir, "shared-"+red.Record.Hash[:12]+".json")
+		abs, _ := filepath.Abs(out.File)
+		if err := atomicfile.WriteFile(abs, red.Bundle, 0o600); err != nil {
+			return err
+		}
+	}
+	if *asJSON {
+		return c.printJSON(out)
+	}
+	fmt.Fprintf(c.Stdout, "verified: grant from %s (%d link%s), valid until %s\n", out.Issuer, out.Links, plural(out.Links), out.ExpiresAt.Local().Format(time.DateTime))
+	fmt.Fprintf(c.Stdout, "received %d FHIR resources\n", out.Resources)
+	if out.File != "" {
+		fmt.Fprintf(c.Stdout, "saved to %s\n", out.File)
+	}
+	return nil
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+func runDelegate(c *ctx, args []string) error {
+	fs := c.flags("delegate")
+	var ca chainArgs
+	addChainFlags(fs, &ca)
+	to := fs.String("to", "", "the new grantee's did:key")
+	dur := fs.String("for", "", "how long (at most until the grant you hold expires)")
+	delegable := fs.Uint("delegable", 0, "how many further re-shares to allow")
+	var cats stringList
+	fs.Var(&cats, "category", "narrow to this category (repeatable)")
+	qrFile := fs.String("qr", "", "also write the link as a QR code PNG here")
+	pos, err := c.parseWithArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || *to == "" || *dur == "" {
+		return fmt.Errorf("%w: healthwallet delegate LINK --to DID --for DURATION", errUsage)
+	}
+	link, err := readLink(pos[0])
+	if err != nil {
+		return err
+	}
+	d, err := parseDuration(*dur)
+	if err != nil {
+		return err
+	}
+	req := wallet.DelegateRequest{To: *to, Duration: d, Delegable: uint8(min(*delegable, 8))}
+	for _, s := range cats {
+		cat, err := parseCategory(s)
+		if err != nil {
+			return err
+		}
+		req.Categories = append(req.Categories, cat)
+	}
+	cfg, err := c.chainConfig(c.Context, ca)
+	if err != nil {
+		return err
+	}
+	w, err := c.unlock()
+	if err != nil {
+		return err
+	}
+	defer w.Lock()
+	g, err := w.Delegate(c.Context, link, req, cfg)
+	if err != nil {
+		return err
+	}
+	if *qrFile != "" {
+		png, err := grant.QR(g.Link)
+		if err != nil {
+			return err
+		}
+		abs, _ := filepath.Abs(*qrFile)
+		if err := atomicfile.WriteFile(abs, png, 0o600); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(c.Stdout, g.Link)
+	fmt.Fprintf(c.Stderr, "delegated %s until %s\n", g.Record.ID, g.Record.ExpiresAt.Local().Format(time.DateTime))
+	return nil
+}
+
+func runAccess(c *ctx, args []string) error {
+	fs := c.flags("access")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := c.parse(fs, args); err != nil {
+		return err
+	}
+	w, err := c.unlock()
+	if err != nil {
+		return err
+	}
+	defer w.Lock()
+	log, err := w.AccessLog()
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return c.printJSON(log)
+	}
+	tw := tabwriter.NewWriter(c.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "TIME\tGRANTEE\tGRANT\tLINKS\tRESULT")
+	for _, e := range log {
+		result := "served"
+		if !e.Granted {
+			result = "refused: " + e.Reason
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", e.Time.Local().Format(time.DateTime), e.Grantee, e.Grant[:12], e.Links, result)
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,140 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/healthwallet/healthwallet/internal/fixtures"
+	"github.com/healthwallet/healthwallet/share/devnet"
+	"github.com/healthwallet/healthwallet/share/grant"
+)
+
+// background runs a long-lived command (node, relay, devnet) in-process and
+// returns its first stdout line and a stop function.
+func background(t *testing.T, env map[string]string, args ...string) (string, func() string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	var errOut bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(args, Env{Stdout: pw, Stderr: &errOut, Context: ctx, Getenv: func(k string) string { return env[k] }})
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		cancel()
+		t.Fatalf("%v printed nothing: %v; stderr %s", args, err, errOut.String())
+	}
+	go io.Copy(io.Discard, pr)
+	stopped := false
+	stop := func() string {
+		if !stopped {
+			stopped = true
+			cancel()
+			<-done
+		}
+		return errOut.String()
+	}
+	t.Cleanup(func() { stop() })
+	return line, stop
+}
+
+func TestGrantRedeemRevokeCLI(t *testing.T) {
+	dir := t.TempDir()
+	d, err := devnet.Start(context.Background(), devnet.Config{DataDir: filepath.Join(dir, "chain")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	devnetFile := filepath.Join(dir, "devnet.json")
+	if err := d.WriteInfo(devnetFile); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"HW_PASSPHRASE": passEnv["HW_PASSPHRASE"], "HW_DEVNET_FILE": devnetFile}
+	runE := func(stdin string, args ...string) result { return run(t, stdin, env, args...) }
+
+	patient, specialist := newHome(t), newHome(t)
+	whoami := func(home string) identityJSON {
+		var id identityJSON
+		json.Unmarshal([]byte(runE("", "--home", home, "whoami", "--json").stdout), &id)
+		return id
+	}
+	specialistDID := whoami(specialist).DID
+	data, _ := fixtures.Named("Clemente_Kreiger").Read()
+	bundle := filepath.Join(dir, "clemente.json")
+	os.WriteFile(bundle, data, 0o600)
+	if r := runE("", "--home", patient, "import", bundle); r.code != 0 {
+		t.Fatalf("import: %+v", r)
+	}
+
+	// Without a running node there is no address to put in the grant.
+	if r := runE("", "--home", patient, "grant", "--to", specialistDID, "--category", "labs", "--for", "1h"); r.code == 0 || !strings.Contains(r.stderr, "run 'healthwallet node' first") {
+		t.Fatalf("grant without node: %+v", r)
+	}
+	nodeLine, stopNode := background(t, env, "--home", patient, "node", "--json", "--listen", "/ip4/127.0.0.1/tcp/0")
+	if !strings.Contains(nodeLine, "/p2p/") {
+		t.Fatalf("node line %q", nodeLine)
+	}
+	relayLine, _ := background(t, env, "relay", "--listen", "127.0.0.1:0")
+	var rl struct{ URL string }
+	json.Unmarshal([]byte(relayLine), &rl)
+
+	qr := filepath.Join(dir, "grant.png")
+	r := runE("", "--home", patient, "grant", "--to", specialistDID, "--category", "labs", "--category", "medications", "--for", "1h", "--qr", qr, "--json")
+	if r.code != 0 {
+		t.Fatalf("grant: %+v", r)
+	}
+	var g grantJSON
+	if err := json.Unmarshal([]byte(r.stdout), &g); err != nil || !strings.HasPrefix(g.Link, grant.LinkPrefix) || len(g.Signature) != 132 {
+		t.Fatalf("grant --json: %v %s", err, r.stdout)
+	}
+	if _, err := os.Stat(qr); err != nil {
+		t.Fatal("no QR file")
+	}
+
+	out := filepath.Join(dir, "received")
+	r = runE("", "--home", specialist, "redeem", g.Link, "--out", out, "--json")
+	if r.code != 0 {
+		t.Fatalf("redeem: %+v", r)
+	}
+	var red redeemJSON
+	json.Unmarshal([]byte(r.stdout), &red)
+	if red.Resources == 0 || red.File == "" {
+		t.Fatalf("redeem %+v", red)
+	}
+	if _, err := exec.LookPath("zbarimg"); err == nil {
+		// The QR image redeems too.
+		if r := runE("", "--home", specialist, "redeem", qr); r.code != 0 || !strings.Contains(r.stdout, "verified") {
+			t.Fatalf("redeem QR: %+v", r)
+		}
+	}
+
+	// Revoke through the relay: the patient's wallet holds no ETH.
+	if r := runE("", "--home", patient, "revoke", g.ID[:10], "--relay", rl.URL); r.code != 0 || !strings.Contains(r.stdout, "revoked") {
+		t.Fatalf("revoke: %+v", r)
+	}
+	r = runE("", "--home", specialist, "redeem", g.Link)
+	if r.code != ExitError || !strings.Contains(r.stderr, "grant revoked") || strings.Count(r.stderr, "\n") != 1 {
+		t.Fatalf("redeem after revoke: %+v", r)
+	}
+	r = runE("", "--home", patient, "grants", "--json")
+	var rows []grantRowJSON
+	json.Unmarshal([]byte(r.stdout), &rows)
+	if len(rows) != 1 || rows[0].Status != "revoked" || rows[0].Accesses < 1 {
+		t.Fatalf("grants: %+v", rows)
+	}
+	stopNode()
+	r = runE("", "--home", patient, "access")
+	if r.code != 0 || !strings.Contains(r.stdout, "served") {
+		t.Fatalf("access: %+v", r)
+	}
+}

@@ -1,0 +1,258 @@
+package revocation
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/healthwallet/healthwallet/share/registry"
+)
+
+// fakeChain is a programmable chain: block i has hashes[i] and events[i].
+type fakeChain struct {
+	mu          sync.Mutex
+	hashes      []common.Hash
+	events      [][]registry.Event
+	down        bool
+	batchDown   bool
+	eventsCalls int
+}
+
+func (f *fakeChain) addBlock(fork byte, evs ...[32]byte) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := uint64(len(f.hashes))
+	h := common.Hash{byte(n), fork, 0xaa}
+	var out []registry.Event
+	for _, id := range evs {
+		out = append(out, registry.Event{ID: id, At: 1000 + n, Block: n, BlockHash: h})
+	}
+	f.hashes = append(f.hashes, h)
+	f.events = append(f.events, out)
+}
+
+// reorg drops the last n blocks.
+func (f *fakeChain) reorg(n int) {
+	f.mu.Lock()
+	f.hashes = f.hashes[:len(f.hashes)-n]
+	f.events = f.events[:len(f.events)-n]
+	f.mu.Unlock()
+}
+
+var errDown = errors.New("connection refused")
+
+func (f *fakeChain) HeadNumber(context.Context) (uint64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.down {
+		return 0, errDown
+	}
+	return uint64(len(f.hashes) - 1), nil
+}
+
+func (f *fakeChain) BlockHash(_ context.Context, n uint64) (common.Hash, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.down || n >= uint64(len(f.hashes)) {
+		return common.Hash{}, errors.New("not found")
+	}
+	return f.hashes[n], nil
+}
+
+func (f *fakeChain) Events(_ context.Context, from, to uint64) ([]registry.Event, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.eventsCalls++
+	if f.down {
+		return nil, errDown
+	}
+	var out []registry.Event
+	for n := from; n <= to && n < uint64(len(f.events)); n++ {
+		out = append(out, f.events[n]...)
+	}
+	return out, nil
+}
+
+func (f *fakeChain) RevokedAtBatch(_ context.Context, ids [][32]byte) ([]uint64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.down || f.batchDown {
+		return nil, errDown
+	}
+	out := make([]uint64, len(ids))
+	for i, id := range ids {
+		for _, evs := range f.events {
+			for _, e := range evs {
+				if e.ID == id && out[i] == 0 {
+					out[i] = e.At
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+var (
+	idA = [32]byte{0xa}
+	idB = [32]byte{0xb}
+	idC = [32]byte{0xc}
+	reg = common.HexToAddress("0x5FbDB2315678afecb367f032d93F642f64180aa3")
+)
+
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }
+
+func open(t *testing.T, path string, f *fakeChain, c *clock) *Mirror {
+	t.Helper()
+	m, err := Open(path, f, 1337, reg, Config{Depth: 8, Now: c.now, ChunkSize: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
+func revoked(t *testing.T, m *Mirror, ids ...[32]byte) []uint64 {
+	t.Helper()
+	at, err := m.RevokedAt(context.Background(), ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return at
+}
+
+func TestSyncAndReorg(t *testing.T) {
+	f := &fakeChain{}
+	c := &clock{time.Unix(1795000000, 0)}
+	for i := range 10 {
+		switch i {
+		case 4:
+			f.addBlock(0, idA)
+		default:
+			f.addBlock(0)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "revocations.db")
+	m := open(t, path, f, c)
+	if at := revoked(t, m, idA, idB); at[0] != 1004 || at[1] != 0 {
+		t.Fatalf("after first sync: %v", at)
+	}
+	// Incremental: a new block with idB; the next answer sees it.
+	f.addBlock(0, idB)
+	before := f.eventsCalls
+	if at := revoked(t, m, idB); at[0] != 1010 {
+		t.Fatalf("new revocation not seen: %v", at)
+	}
+	if f.eventsCalls-before != 1 {
+		t.Fatalf("incremental sync asked for logs %d times, want 1", f.eventsCalls-before)
+	}
+	// Reorg of the last 3 blocks: idB's block is replaced by one revoking idC.
+	f.reorg(3)
+	f.addBlock(1)
+	f.addBlock(1, idC)
+	f.addBlock(1)
+	f.addBlock(1)
+	if at := revoked(t, m, idA, idB, idC); at[0] != 1004 || at[1] != 0 || at[2] != 1009 {
+		t.Fatalf("after reorg: %v", at)
+	}
+	// Persisted: a reopened mirror answers while the chain is down.
+	m.Close()
+	f.down = true
+	m = open(t, path, f, c)
+	if at := revoked(t, m, idA, idC); at[0] != 1004 || at[1] != 1009 {
+		t.Fatalf("reopened while chain down: %v", at)
+	}
+}
+
+func TestDeepReorgRescans(t *testing.T) {
+	f := &fakeChain{}
+	c := &clock{time.Unix(1795000000, 0)}
+	for range 20 {
+		f.addBlock(0)
+	}
+	f.events[15] = []registry.Event{{ID: idA, At: 1015, Block: 15}}
+	m := open(t, filepath.Join(t.TempDir(), "r.db"), f, c)
+	if at := revoked(t, m, idA); at[0] != 1015 {
+		t.Fatalf("%v", at)
+	}
+	// Replace 12 blocks (deeper than Depth = 8): idA disappears, idB appears.
+	f.reorg(12)
+	for i := range 12 {
+		if i == 5 {
+			f.addBlock(2, idB)
+		} else {
+			f.addBlock(2)
+		}
+	}
+	if at := revoked(t, m, idA, idB); at[0] != 0 || at[1] == 0 {
+		t.Fatalf("after deep reorg: %v", at)
+	}
+}
+
+func TestFreshnessPolicy(t *testing.T) {
+	f := &fakeChain{}
+	for range 3 {
+		f.addBlock(0, idA)
+	}
+	c := &clock{time.Unix(1795000000, 0)}
+	m := open(t, filepath.Join(t.TempDir(), "r.db"), f, c)
+	revoked(t, m, idA)
+
+	// Chain down, mirror 4 minutes old: authoritative.
+	f.down = true
+	c.t = c.t.Add(4 * time.Minute)
+	if at := revoked(t, m, idA); at[0] == 0 {
+		t.Fatal("fresh mirror did not answer")
+	}
+	// Logs down but revokedAtBatch up, mirror 6 minutes old: the fallback.
+	c.t = c.t.Add(2 * time.Minute)
+	f.down = false
+	f.addBlock(0, idB) // a new block, so a sync must query logs (which fail)
+	m.src = downLogs{f}
+	if at := revoked(t, m, idA); at[0] == 0 {
+		t.Fatal("fallback to revokedAtBatch did not answer")
+	}
+	// Everything down, mirror stale: refuse, saying why.
+	f.down = true
+	_, err := m.RevokedAt(context.Background(), [][32]byte{idA})
+	if !errors.Is(err, ErrUnreachable) || !strings.Contains(err.Error(), "last synced 6m0s ago") {
+		t.Fatalf("stale and unreachable: %v", err)
+	}
+	// A mirror that never synced and cannot reach the chain refuses too.
+	m2 := open(t, filepath.Join(t.TempDir(), "r2.db"), f, c)
+	if _, err := m2.RevokedAt(context.Background(), [][32]byte{idA}); !errors.Is(err, ErrUnreachable) {
+		t.Fatalf("never synced: %v", err)
+	}
+}
+
+// downLogs fails log queries but not revokedAtBatch.
+type downLogs struct{ *fakeChain }
+
+func (d downLogs) Events(context.Context, uint64, uint64) ([]registry.Event, error) {
+	return nil, errDown
+}
+
+func TestIdentityChangeResets(t *testing.T) {
+	f := &fakeChain{}
+	f.addBlock(0, idA)
+	c := &clock{time.Unix(1795000000, 0)}
+	path := filepath.Join(t.TempDir(), "r.db")
+	m := open(t, path, f, c)
+	revoked(t, m, idA)
+	m.Close()
+	other, err := Open(path, f, 1, reg, Config{Now: c.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if st := other.Status(); st.Events != 0 || !st.SyncedAt.IsZero() {
+		t.Fatalf("mirror of another chain kept %+v", st)
+	}
+}

@@ -1,0 +1,165 @@
+package wallet
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"math/big"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
+	"github.com/ethereum/go-ethereum/ethclient"
+
+	"github.com/healthwallet/healthwallet/internal/fixtures"
+	"github.com/healthwallet/healthwallet/ipfs"
+	"github.com/healthwallet/healthwallet/share/devnet"
+	"github.com/healthwallet/healthwallet/share/grant"
+	"github.com/healthwallet/healthwallet/share/registry"
+	"github.com/healthwallet/healthwallet/share/relay"
+	"github.com/healthwallet/healthwallet/wallet/fhir"
+)
+
+// startDevnet runs a real local chain (go-ethereum, the registry deployed)
+// on 127.0.0.1 for the test.
+func startDevnet(t *testing.T) (*devnet.Devnet, ChainConfig) {
+	t.Helper()
+	d, err := devnet.Start(context.Background(), devnet.Config{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	info := d.Info()
+	return d, ChainConfig{RPC: info.RPC, ChainID: info.ChainID, Registry: info.Registry}
+}
+
+func directRevoker(t *testing.T, d *devnet.Devnet, cfg ChainConfig) Revoker {
+	t.Helper()
+	key, err := d.Info().Accounts[0].Key()
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := ethclient.Dial(cfg.RPC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(client.Close)
+	return &relay.Direct{Client: registry.NewClient(client, cfg.Registry), Opts: bind.NewKeyedTransactor(key, new(big.Int).SetUint64(cfg.ChainID))}
+}
+
+func TestGrantRedeemDelegateRevoke(t *testing.T) {
+	ctx := context.Background()
+	d, chain := startDevnet(t)
+	patient, specialist, family, second, stranger := newWallet(t), newWallet(t), newWallet(t), newWallet(t), newWallet(t)
+	data, _ := fixtures.Named("Marguerita_Reilly").Read()
+	if _, err := patient.ImportFHIR(ctx, "m.json", data); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := patient.Serve(ctx, ServeConfig{Listen: ipfs.LoopbackListen, Chain: chain, RefreshEvery: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+
+	// Patient → specialist: labs and medications for one hour.
+	sel := Selection{Categories: []fhir.Category{fhir.Labs, fhir.Medications}}
+	g1, err := patient.IssueGrant(ctx, GrantRequest{To: specialist.Info().DID, Selection: sel, Duration: time.Hour, Providers: srv.Addrs()}, chain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _, _ := patient.SharePackage(ctx, sel, time.Now())
+	var out bytes.Buffer
+	red, err := specialist.Redeem(ctx, g1.Link, chain, RedeemOptions{Out: &out, Listen: ipfs.LoopbackListen})
+	if err != nil {
+		t.Fatalf("specialist redeem: %v", err)
+	}
+	var stored bytes.Buffer
+	patient.ReadObject(ctx, g1.Record.Package, &stored, nil)
+	if !bytes.Equal(out.Bytes(), stored.Bytes()) || !bytes.Equal(red.Bundle, stored.Bytes()) {
+		t.Fatal("redeemed bundle differs from the share package")
+	}
+	if len(want) == 0 || !bytes.Contains(out.Bytes(), []byte("Hydrochlorothiazide")) || bytes.Contains(out.Bytes(), []byte("28 Day Pack")) {
+		t.Fatal("redeemed bundle does not hold the selection")
+	}
+	if gs, _ := specialist.Grants(); len(gs) != 1 || gs[0].Direction != Received || gs[0].Status(time.Now()) != "active" {
+		t.Fatalf("specialist grants %+v", gs)
+	}
+
+	// A stolen link is useless to another wallet.
+	if _, err := stranger.Redeem(ctx, g1.Link, chain, RedeemOptions{Listen: ipfs.LoopbackListen}); !errors.Is(err, grant.ErrWrongGrantee) {
+		t.Fatalf("stranger: %v", err)
+	}
+
+	// Patient → family: delegable once, seven days. Family → second specialist.
+	g2, err := patient.IssueGrant(ctx, GrantRequest{To: family.Info().DID, Selection: sel, Duration: 7 * 24 * time.Hour, Delegable: 1, Providers: srv.Addrs()}, chain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := family.Redeem(ctx, g2.Link, chain, RedeemOptions{Listen: ipfs.LoopbackListen}); err != nil {
+		t.Fatalf("family redeem: %v", err)
+	}
+	g3, err := family.Delegate(ctx, g2.Link, DelegateRequest{To: second.Info().DID, Duration: 24 * time.Hour, Categories: []fhir.Category{fhir.Labs}}, chain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(g3.Chain) != 2 || g3.Chain.Leaf().Depth != 0 || g3.Chain.Leaf().ExpiresAt > g2.Chain.Leaf().ExpiresAt {
+		t.Fatalf("delegated chain %d links, depth %d", len(g3.Chain), g3.Chain.Leaf().Depth)
+	}
+	if _, err := second.Redeem(ctx, g3.Link, chain, RedeemOptions{Listen: ipfs.LoopbackListen}); err != nil {
+		t.Fatalf("second specialist redeem: %v", err)
+	}
+	// The second specialist cannot delegate further.
+	if _, err := second.Delegate(ctx, g3.Link, DelegateRequest{To: stranger.Info().DID, Duration: time.Hour}, chain); !errors.Is(err, grant.ErrNotGranted) {
+		t.Fatalf("delegating without depth: %v", err)
+	}
+
+	// The patient revokes the family grant: what was delegated from it dies too.
+	issued, _ := patient.FindGrant(g2.Record.Hash[:12])
+	revoked, err := patient.Revoke(ctx, issued, directRevoker(t, d, chain))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if revoked.Status(time.Now()) != "revoked" || revoked.RevokeTx == "" {
+		t.Fatalf("after revoke: %+v", revoked)
+	}
+	_, err = second.Redeem(ctx, g3.Link, chain, RedeemOptions{Listen: ipfs.LoopbackListen})
+	if !errors.Is(err, grant.ErrRevoked) {
+		t.Fatalf("second specialist after revocation: %v", err)
+	}
+	// The patient's node dropped the family's and the second specialist's
+	// sessions (refresh every 200 ms) and refuses them now.
+	deadline := time.Now().Add(5 * time.Second)
+	for srv.Grants.Sessions() != 1 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := srv.Grants.Sessions(); n != 1 {
+		t.Fatalf("%d sessions open after revocation, want the specialist's 1", n)
+	}
+	// The specialist's own grant is unaffected.
+	if _, err := specialist.Redeem(ctx, g1.Link, chain, RedeemOptions{Listen: ipfs.LoopbackListen}); err != nil {
+		t.Fatalf("unrevoked grant after another's revocation: %v", err)
+	}
+
+	// The access log lists every redemption.
+	log, _ := patient.AccessLog()
+	granted := 0
+	for _, e := range log {
+		if e.Granted {
+			granted++
+		}
+	}
+	if granted != 4 {
+		t.Fatalf("access log: %d granted presentations, want 4 (specialist twice, family, second): %+v", granted, log)
+	}
+	if !strings.EqualFold(log[0].Grantee, specialist.Info().Address) {
+		t.Fatalf("first access by %s, want %s", log[0].Grantee, specialist.Info().Address)
+	}
+
+	// Chain RPC stopped: the verifier fails closed once its mirror is stale.
+	d.Close()
+	chain.MirrorMaxAge = time.Nanosecond
+	if _, err := specialist.Redeem(ctx, g1.Link, chain, RedeemOptions{Listen: ipfs.LoopbackListen}); !errors.Is(err, grant.ErrRevocationUnknown) || !strings.Contains(err.Error(), "registry unreachable") {
+		t.Fatalf("chain down: %v", err)
+	}
+}

@@ -1,0 +1,171 @@
+package wallet
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ipfs/go-cid"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/healthwallet/healthwallet/ipfs"
+	"github.com/healthwallet/healthwallet/share/grant"
+	"github.com/healthwallet/healthwallet/share/serve"
+)
+
+// ServeConfig configures Serve.
+type ServeConfig struct {
+	// Listen lists multiaddrs; nil means ipfs.DefaultListen.
+	Listen []string
+	// Chain is where grants are checked for revocation. Without a chain the
+	// node refuses every grant: revocation status unknown (fail closed).
+	Chain ChainConfig
+	// Allow lets these peers fetch every stored object without a grant
+	// (the explicit allow list).
+	Allow []peer.ID
+	// Gateway, if set, also serves a trustless gateway on this address.
+	Gateway string
+	// RefreshEvery is how often open grant sessions are re-checked for
+	// revocation; default 5 s.
+	RefreshEvery time.Duration
+}
+
+// Serving is a running node serving this wallet's packages.
+type Serving struct {
+	Node    *ipfs.Node
+	Grants  *serve.Server
+	Gateway *ipfs.Gateway
+	conn    *chainConn
+	cancel  context.CancelFunc
+	done    chan struct{}
+}
+
+// Serve starts this wallet's node: grantees present grants (package serve)
+// and fetch the packages they cover; every presentation goes to the access
+// log.
+func (w *Wallet) Serve(ctx context.Context, cfg ServeConfig) (*Serving, error) {
+	store, err := w.Store()
+	if err != nil {
+		return nil, err
+	}
+	keys, err := w.Keys()
+	if err != nil {
+		return nil, err
+	}
+	peerKey, err := w.PeerKey()
+	if err != nil {
+		return nil, err
+	}
+	listen := cfg.Listen
+	if listen == nil {
+		listen = ipfs.DefaultListen
+	}
+	s := &Serving{done: make(chan struct{})}
+	policy := grant.Policy{Now: w.now}
+	if cfg.Chain.RPC != "" {
+		if s.conn, err = w.connect(ctx, cfg.Chain); err != nil {
+			return nil, err
+		}
+		policy = s.conn.policy(w.now)
+	} else if cfg.Chain.ChainID != 0 {
+		policy.Domain = cfg.Chain.Domain()
+	}
+	allow := ipfs.NewAllowList()
+	for _, p := range cfg.Allow {
+		allow.AllowEverything(p)
+	}
+	gate := &eitherGate{gates: []ipfs.Gate{allow}}
+	node, err := ipfs.StartNode(ctx, store, ipfs.NodeConfig{Key: peerKey, Listen: listen, Gate: gate})
+	if err != nil {
+		s.closeConn()
+		return nil, err
+	}
+	s.Node = node
+	patient := common.HexToAddress(keys.Address().String())
+	s.Grants = serve.NewServer(node.Host(), patient, policy, func(a serve.Access) { w.RecordAccess(a) })
+	gate.add(s.Grants)
+	if cfg.Gateway != "" {
+		if s.Gateway, err = ipfs.StartGateway(store, cfg.Gateway); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+	every := cfg.RefreshEvery
+	if every == 0 {
+		every = 5 * time.Second
+	}
+	rctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	go func() {
+		defer close(s.done)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-rctx.Done():
+				return
+			case <-t.C:
+				s.Grants.Refresh(rctx)
+			}
+		}
+	}()
+	return s, nil
+}
+
+// Addrs returns the multiaddrs (with /p2p/) grants should name as
+// providers.
+func (s *Serving) Addrs() []string {
+	var out []string
+	for _, a := range s.Node.Addrs() {
+		out = append(out, a.String())
+	}
+	return out
+}
+
+func (s *Serving) closeConn() {
+	if s.conn != nil {
+		s.conn.Close()
+	}
+}
+
+// Close stops serving.
+func (s *Serving) Close() error {
+	if s.cancel != nil {
+		s.cancel()
+		<-s.done
+	}
+	var errs []error
+	if s.Gateway != nil {
+		errs = append(errs, s.Gateway.Close())
+	}
+	if s.Node != nil {
+		errs = append(errs, s.Node.Close())
+	}
+	s.closeConn()
+	return errors.Join(errs...)
+}
+
+// eitherGate allows what any of its gates allows.
+type eitherGate struct {
+	mu    sync.RWMutex
+	gates []ipfs.Gate
+}
+
+func (e *eitherGate) add(g ipfs.Gate) {
+	e.mu.Lock()
+	e.gates = append(e.gates, g)
+	e.mu.Unlock()
+}
+
+func (e *eitherGate) Allowed(p peer.ID, root cid.Cid) bool {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	for _, g := range e.gates {
+		if g.Allowed(p, root) {
+			return true
+		}
+	}
+	return false
+}
