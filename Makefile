@@ -11,9 +11,11 @@ BIN      := bin/healthwallet
 # fyne's locale lookup rejects "C"; give the headless tests a real locale.
 TESTENV  := LANG=en_US.UTF-8 LC_ALL= LC_MESSAGES=
 
+# Opens the desktop app, with a local devnet and revocation relay started
+# beside it (scripts/run.sh) unless they are already running.
 .PHONY: run
 run: $(BIN)
-	./$(BIN) $(ARGS)
+	./scripts/run.sh ./$(BIN) $(ARGS)
 
 .PHONY: build
 build: $(BIN)

@@ -27,14 +27,25 @@ var DenyAll Gate = GateFunc(func(peer.ID, cid.Cid) bool { return false })
 // AllowList is an explicit, in-memory list of (peer, root) pairs. It is safe
 // for concurrent use.
 type AllowList struct {
-	mu    sync.RWMutex
-	peers map[peer.ID]map[cid.Cid]bool
-	all   map[peer.ID]bool
+	mu     sync.RWMutex
+	peers  map[peer.ID]map[cid.Cid]bool
+	all    map[peer.ID]bool
+	public map[cid.Cid]bool
 }
 
 // NewAllowList returns an empty list: nobody is allowed anything.
 func NewAllowList() *AllowList {
-	return &AllowList{peers: map[peer.ID]map[cid.Cid]bool{}, all: map[peer.ID]bool{}}
+	return &AllowList{peers: map[peer.ID]map[cid.Cid]bool{}, all: map[peer.ID]bool{}, public: map[cid.Cid]bool{}}
+}
+
+// AllowAnyone lets every peer fetch the DAGs under roots: for objects whose
+// key travels with their link (grant key bundles).
+func (a *AllowList) AllowAnyone(roots ...cid.Cid) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, r := range roots {
+		a.public[r] = true
+	}
 }
 
 // Allow lets p fetch the DAGs under roots.
@@ -77,5 +88,5 @@ func (a *AllowList) Revoke(p peer.ID, roots ...cid.Cid) {
 func (a *AllowList) Allowed(p peer.ID, root cid.Cid) bool {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
-	return a.all[p] || a.peers[p][root]
+	return a.public[root] || a.all[p] || a.peers[p][root]
 }

@@ -395,11 +395,29 @@ type Redeemed struct {
 // of possession to the patient's node, fetches the share package over
 // bitswap, decrypts it, and records the grant as received.
 func (w *Wallet) Redeem(ctx context.Context, link string, chain ChainConfig, opts RedeemOptions) (*Redeemed, error) {
-	c, err := grant.ParseLink(link)
+	keys, err := w.Keys()
 	if err != nil {
 		return nil, err
 	}
-	keys, err := w.Keys()
+	store, err := w.Store()
+	if err != nil {
+		return nil, err
+	}
+	peerKey, err := w.PeerKey()
+	if err != nil {
+		return nil, err
+	}
+	node, err := ipfs.StartNode(ctx, store, ipfs.NodeConfig{Key: peerKey, Listen: opts.Listen})
+	if err != nil {
+		return nil, err
+	}
+	defer node.Close()
+	if grant.IsBundleLink(link) {
+		if link, err = openBundle(ctx, node, link); err != nil {
+			return nil, err
+		}
+	}
+	c, err := grant.ParseLink(link)
 	if err != nil {
 		return nil, err
 	}
@@ -425,19 +443,6 @@ func (w *Wallet) Redeem(ctx context.Context, link string, chain ChainConfig, opt
 	if err != nil {
 		return nil, err
 	}
-	store, err := w.Store()
-	if err != nil {
-		return nil, err
-	}
-	peerKey, err := w.PeerKey()
-	if err != nil {
-		return nil, err
-	}
-	node, err := ipfs.StartNode(ctx, store, ipfs.NodeConfig{Key: peerKey, Listen: opts.Listen})
-	if err != nil {
-		return nil, err
-	}
-	defer node.Close()
 	var presentErr error
 	var served []peer.AddrInfo
 	for _, p := range providers {
@@ -488,6 +493,62 @@ func (w *Wallet) Redeem(ctx context.Context, link string, chain ChainConfig, opt
 		return nil, err
 	}
 	return &Redeemed{Record: rec, Chain: c, Bundle: bundle.Bytes()}, nil
+}
+
+// openBundle fetches a key bundle (a long grant link stored as an object)
+// and returns the link inside.
+func openBundle(ctx context.Context, node *ipfs.Node, link string) (string, error) {
+	p, err := grant.ParseBundleLink(link)
+	if err != nil {
+		return "", err
+	}
+	root, err := cid.Cast(p.Root)
+	if err != nil {
+		return "", fmt.Errorf("%w: bundle CID", grant.ErrMalformed)
+	}
+	providers, err := providerInfos(p.Providers)
+	if err != nil {
+		return "", err
+	}
+	var buf bytes.Buffer
+	ref := ipfs.ObjectRef{Root: root, ID: p.ObjectID, Key: p.Key[:], Size: int64(p.Size)}
+	if err := node.Fetch(ctx, ref, providers, &buf, nil); err != nil {
+		return "", fmt.Errorf("fetching the grant's key bundle: %w", err)
+	}
+	return buf.String(), nil
+}
+
+// ShareQR returns a QR code (PNG) for a grant link. A link too long for a
+// reliable QR code is stored as an encrypted key bundle that this wallet's
+// node serves to anyone, and the QR code carries a short pointer to it
+// instead (the node must be running when the grantee scans it). It returns
+// the text the QR code holds.
+func (w *Wallet) ShareQR(ctx context.Context, link string, providers []string) ([]byte, string, error) {
+	if len(link) <= grant.MaxQRLink {
+		png, err := grant.QR(link)
+		return png, link, err
+	}
+	ps, err := parseProviders(providers)
+	if err != nil {
+		return nil, "", err
+	}
+	if len(ps) == 0 {
+		return nil, "", errors.New("this grant is too long for a QR code, and a key bundle needs your node's address")
+	}
+	_, ref, err := w.PutObject(ctx, strings.NewReader(link), int64(len(link)), nil)
+	if err != nil {
+		return nil, "", err
+	}
+	cat, err := w.Catalog()
+	if err != nil {
+		return nil, "", err
+	}
+	if err := cat.Put(catalog.Public, catalog.NewID(), []byte(ref.Root.String())); err != nil {
+		return nil, "", err
+	}
+	ptr := grant.BundlePointer{Root: ref.Root.Bytes(), ObjectID: ref.ID, Key: [32]byte(ref.Key), Size: uint64(ref.Size), Providers: ps}.Link()
+	png, err := grant.QR(ptr)
+	return png, ptr, err
 }
 
 // recordObject records a fetched object in the catalog so GC keeps it.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"math/big"
 	"strings"
 	"testing"
@@ -161,5 +162,46 @@ func TestGrantRedeemDelegateRevoke(t *testing.T) {
 	chain.MirrorMaxAge = time.Nanosecond
 	if _, err := specialist.Redeem(ctx, g1.Link, chain, RedeemOptions{Listen: ipfs.LoopbackListen}); !errors.Is(err, grant.ErrRevocationUnknown) || !strings.Contains(err.Error(), "registry unreachable") {
 		t.Fatalf("chain down: %v", err)
+	}
+}
+
+// TestLongGrantThroughKeyBundle: a grant link too long for a QR code is
+// replaced by a pointer to a key bundle the patient's node serves.
+func TestLongGrantThroughKeyBundle(t *testing.T) {
+	ctx := context.Background()
+	_, chain := startDevnet(t)
+	patient, specialist := newWallet(t), newWallet(t)
+	data, _ := fixtures.Named("Clemente_Kreiger").Read()
+	patient.ImportFHIR(ctx, "c.json", data)
+	srv, err := patient.Serve(ctx, ServeConfig{Listen: ipfs.LoopbackListen, Chain: chain, RefreshEvery: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	providers := srv.Addrs()
+	for port := 20001; len(providers) < 40; port++ { // many address hints make a long link
+		providers = append(providers, fmt.Sprintf("/ip4/127.0.0.1/tcp/%d/p2p/%s", port, srv.Node.ID()))
+	}
+	g, err := patient.IssueGrant(ctx, GrantRequest{To: specialist.Info().DID, Selection: Selection{Categories: []fhir.Category{fhir.Labs}}, Duration: time.Hour, Providers: providers}, chain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(g.Link) <= grant.MaxQRLink {
+		t.Fatalf("link is only %d characters; the test needs a long one", len(g.Link))
+	}
+	png, text, err := patient.ShareQR(ctx, g.Link, srv.Addrs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !grant.IsBundleLink(text) || len(text) > 300 || len(png) == 0 {
+		t.Fatalf("QR holds %d characters: %.60s", len(text), text)
+	}
+	time.Sleep(300 * time.Millisecond) // the node picks up the new public bundle
+	var out bytes.Buffer
+	if _, err := specialist.Redeem(ctx, text, chain, RedeemOptions{Out: &out, Listen: ipfs.LoopbackListen}); err != nil {
+		t.Fatalf("redeem through the key bundle: %v", err)
+	}
+	if out.Len() == 0 {
+		t.Fatal("nothing received")
 	}
 }

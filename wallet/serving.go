@@ -13,6 +13,7 @@ import (
 	"github.com/healthwallet/healthwallet/ipfs"
 	"github.com/healthwallet/healthwallet/share/grant"
 	"github.com/healthwallet/healthwallet/share/serve"
+	"github.com/healthwallet/healthwallet/wallet/catalog"
 )
 
 // ServeConfig configures Serve.
@@ -76,6 +77,7 @@ func (w *Wallet) Serve(ctx context.Context, cfg ServeConfig) (*Serving, error) {
 	for _, p := range cfg.Allow {
 		allow.AllowEverything(p)
 	}
+	w.allowPublic(allow)
 	gate := &eitherGate{gates: []ipfs.Gate{allow}}
 	node, err := ipfs.StartNode(ctx, store, ipfs.NodeConfig{Key: peerKey, Listen: listen, Gate: gate})
 	if err != nil {
@@ -108,10 +110,25 @@ func (w *Wallet) Serve(ctx context.Context, cfg ServeConfig) (*Serving, error) {
 				return
 			case <-t.C:
 				s.Grants.Refresh(rctx)
+				w.allowPublic(allow) // key bundles made since the node started
 			}
 		}
 	}()
 	return s, nil
+}
+
+// allowPublic lets anyone fetch the objects in the Public bucket.
+func (w *Wallet) allowPublic(a *ipfs.AllowList) {
+	cat, err := w.Catalog()
+	if err != nil {
+		return
+	}
+	cat.ForEach(catalog.Public, func(_ catalog.ID, v []byte) error {
+		if c, err := cid.Decode(string(v)); err == nil {
+			a.AllowAnyone(c)
+		}
+		return nil
+	})
 }
 
 // Addrs returns the multiaddrs (with /p2p/) grants should name as

@@ -78,12 +78,7 @@ func runGrant(c *ctx, args []string) error {
 		return err
 	}
 	if *qrFile != "" {
-		png, err := grant.QR(g.Link)
-		if err != nil {
-			return err
-		}
-		abs, _ := filepath.Abs(*qrFile)
-		if err := atomicfile.WriteFile(abs, png, 0o600); err != nil {
+		if err := c.writeQR(w, g.Link, providers, *qrFile); err != nil {
 			return err
 		}
 	}
@@ -95,6 +90,20 @@ func runGrant(c *ctx, args []string) error {
 	fmt.Fprintln(c.Stdout, g.Link)
 	fmt.Fprintf(c.Stderr, "grant %s: %s, until %s\n", g.Record.ID, g.Record.Summary, g.Record.ExpiresAt.Local().Format(time.DateTime))
 	return nil
+}
+
+// writeQR writes the QR code of a link; a link too long for a QR code goes
+// through a key bundle served by the node at providers.
+func (c *ctx) writeQR(w *wallet.Wallet, link string, providers []string, file string) error {
+	png, text, err := w.ShareQR(c.Context, link, providers)
+	if err != nil {
+		return err
+	}
+	if text != link {
+		fmt.Fprintln(c.Stderr, "the grant is too long for a QR code: the QR code points to a key bundle your node serves; keep it running")
+	}
+	abs, _ := filepath.Abs(file)
+	return atomicfile.WriteFile(abs, png, 0o600)
 }
 
 type grantRowJSON struct {
@@ -336,12 +345,9 @@ func runDelegate(c *ctx, args []string) error {
 		return err
 	}
 	if *qrFile != "" {
-		png, err := grant.QR(g.Link)
-		if err != nil {
-			return err
-		}
-		abs, _ := filepath.Abs(*qrFile)
-		if err := atomicfile.WriteFile(abs, png, 0o600); err != nil {
+		// A bundle for a long chain is served by this wallet's own node.
+		n, _ := readNodeInfo(w.Home())
+		if err := c.writeQR(w, g.Link, n.Addrs, *qrFile); err != nil {
 			return err
 		}
 	}

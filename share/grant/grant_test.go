@@ -460,3 +460,40 @@ func FuzzParseLink(f *testing.F) {
 		}
 	})
 }
+
+func TestBundlePointer(t *testing.T) {
+	p := BundlePointer{Root: []byte{1, 0x55, 0x12, 0x20, 9}, ObjectID: [16]byte{1}, Key: [32]byte{2}, Size: 2000, Providers: [][]byte{{4, 127, 0, 0, 1}}}
+	link := p.Link()
+	if !IsBundleLink(link) || IsBundleLink(LinkPrefix+"x") {
+		t.Fatal("IsBundleLink")
+	}
+	back, err := ParseBundleLink(link)
+	if err != nil || !bytes.Equal(back.Root, p.Root) || back.Key != p.Key || back.Size != p.Size || len(back.Providers) != 1 {
+		t.Fatalf("round trip %+v %v", back, err)
+	}
+	if len(link) > 200 {
+		t.Fatalf("pointer link is %d characters", len(link))
+	}
+	for _, bad := range []string{"", BundlePrefix, BundlePrefix + "AAAA", link[:len(link)-3]} {
+		if _, err := ParseBundleLink(bad); !errors.Is(err, ErrMalformed) {
+			t.Errorf("ParseBundleLink(%q) = %v", bad, err)
+		}
+	}
+}
+
+func FuzzParseBundleLink(f *testing.F) {
+	f.Add(BundlePointer{Root: []byte{1, 2}, Size: 3}.Link())
+	f.Add(BundlePrefix)
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := ParseBundleLink(s)
+		if err != nil {
+			if !errors.Is(err, ErrMalformed) {
+				t.Fatalf("unclassified error %v", err)
+			}
+			return
+		}
+		if q, err := ParseBundleLink(p.Link()); err != nil || !bytes.Equal(q.Root, p.Root) {
+			t.Fatalf("round trip failed: %v", err)
+		}
+	})
+}

@@ -66,11 +66,14 @@ const (
 	// Dedup maps a keyed hash of a record's identity to the record, so
 	// importing the same file twice changes nothing.
 	Dedup Bucket = "dedup"
+	// Public lists objects the node serves to anyone: grant key bundles,
+	// whose key travels in their link.
+	Public Bucket = "public"
 
 	meta Bucket = "meta"
 )
 
-var buckets = []Bucket{Records, Grants, AccessLog, Settings, Objects, Dedup, meta}
+var buckets = []Bucket{Records, Grants, AccessLog, Settings, Objects, Dedup, Public, meta}
 
 var (
 	keySchema   = []byte("schema")
