@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -78,7 +79,7 @@ func TestImportEveryFixture(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", f.Name, err)
 		}
-		if got := catalogCounts(t, w); !mapsEqual(got, want) {
+		if got := catalogCounts(t, w); !maps.Equal(got, want) {
 			t.Fatalf("%s: catalog %v, input %v", f.Name, got, want)
 		}
 		total := 0
@@ -95,23 +96,11 @@ func TestImportEveryFixture(t *testing.T) {
 		if again.Added != 0 || again.Updated != 0 || again.Unchanged != total {
 			t.Fatalf("%s: second import %+v", f.Name, again)
 		}
-		if got := catalogCounts(t, w); !mapsEqual(got, want) {
+		if got := catalogCounts(t, w); !maps.Equal(got, want) {
 			t.Fatalf("%s: after second import %v", f.Name, got)
 		}
 		w.Lock()
 	}
-}
-
-func mapsEqual(a, b map[string]int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }
 
 func TestUpdatedResourceReplacesRecord(t *testing.T) {

@@ -3,6 +3,7 @@ package fhir
 import (
 	"encoding/json"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -59,22 +60,10 @@ func TestParseCountsEveryResource(t *testing.T) {
 				t.Errorf("%s %s/%s: empty summary or category", f.Name, r.Type, r.ID)
 			}
 		}
-		if len(want) == 0 || !mapsEqual(got, want) {
+		if len(want) == 0 || !maps.Equal(got, want) {
 			t.Errorf("%s: parsed %v, want %v", f.Name, got, want)
 		}
 	}
-}
-
-func mapsEqual(a, b map[string]int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }
 
 const marguerita = "Marguerita_Reilly"
