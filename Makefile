@@ -29,6 +29,13 @@ test:
 	$(TESTENV) CGO_ENABLED=0 $(GO) test -tags ci -count=1 ./...
 	$(MAKE) build
 	./scripts/cli-smoke.sh ./$(BIN)
+	./scripts/demo.sh ./$(BIN)
+
+# The end-to-end scenario (patient, specialist, family over loopback libp2p
+# and a local chain) with a transcript; fails if any step misbehaves.
+.PHONY: demo
+demo: $(BIN)
+	./scripts/demo.sh ./$(BIN)
 
 .PHONY: test-race
 test-race:

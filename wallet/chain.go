@@ -24,7 +24,7 @@ type ChainConfig struct {
 	Registry   common.Address `json:"registry"`
 	StartBlock uint64         `json:"startBlock,omitempty"`
 	// MirrorMaxAge overrides the revocation mirror's 5-minute freshness
-	// window (see package revocation).
+	// window (see package revocation); negative disables it.
 	MirrorMaxAge time.Duration `json:"-"`
 }
 

@@ -33,9 +33,11 @@ const DefaultRelay = "127.0.0.1:4190"
 // chainArgs are the chain flags every chain-using command takes.
 type chainArgs struct {
 	rpc, registry, devnetFile string
+	mirrorMaxAge              time.Duration
 }
 
 func addChainFlags(fs *flag.FlagSet, a *chainArgs) {
+	fs.DurationVar(&a.mirrorMaxAge, "mirror-max-age", 5*time.Minute, "how long the local revocation mirror may answer alone while the chain is unreachable (0: never; fail closed)")
 	fs.StringVar(&a.rpc, "chain-rpc", "", "EVM JSON-RPC URL (env HW_CHAIN_RPC; default: the devnet file)")
 	fs.StringVar(&a.registry, "registry", "", "revocation registry address (env HW_REGISTRY; default: the devnet file)")
 	fs.StringVar(&a.devnetFile, "devnet-file", "", "devnet info file (env HW_DEVNET_FILE; default "+wallet.DefaultDevnetFile()+")")
@@ -56,6 +58,10 @@ func (c *ctx) chainConfig(ctx context.Context, a chainArgs) (wallet.ChainConfig,
 		file = c.devnetFile()
 	}
 	cfg, fileErr := wallet.LoadChainConfig(file)
+	cfg.MirrorMaxAge = a.mirrorMaxAge
+	if a.mirrorMaxAge == 0 {
+		cfg.MirrorMaxAge = -1
+	}
 	if rpc == "" && reg == "" {
 		return cfg, fileErr
 	}

@@ -231,6 +231,7 @@ func runRedeem(c *ctx, args []string) error {
 	var ca chainArgs
 	addChainFlags(fs, &ca)
 	outDir := fs.String("out", "", "directory to write the shared FHIR Bundle to")
+	skip := fs.Bool("skip-local-checks", false, "diagnostics: present the grant to the patient's node without verifying it here first")
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := c.parseWithArgs(fs, args)
 	if err != nil {
@@ -260,7 +261,7 @@ func runRedeem(c *ctx, args []string) error {
 			}
 		}
 	}
-	red, err := w.Redeem(c.Context, link, cfg, wallet.RedeemOptions{Progress: progress})
+	red, err := w.Redeem(c.Context, link, cfg, wallet.RedeemOptions{Progress: progress, SkipLocalChecks: *skip})
 	if err != nil {
 		return err
 	}

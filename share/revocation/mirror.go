@@ -54,7 +54,8 @@ type Source interface {
 // Config tunes a Mirror.
 type Config struct {
 	// MaxAge is how long after its last successful sync the mirror answers
-	// alone when the chain is unreachable. Default 5 minutes.
+	// alone when the chain is unreachable. Default 5 minutes; negative means
+	// never (only a successful sync or the direct fallback answers).
 	MaxAge time.Duration
 	// Depth is how many recent block hashes are kept to detect reorgs.
 	// Default 64.
@@ -337,7 +338,7 @@ func (m *Mirror) RevokedAt(ctx context.Context, ids [][32]byte) ([]uint64, error
 		return m.local(ids), nil
 	}
 	st := m.Status()
-	if !st.SyncedAt.IsZero() && m.cfg.Now().Sub(st.SyncedAt) <= m.cfg.MaxAge {
+	if !st.SyncedAt.IsZero() && m.cfg.MaxAge > 0 && m.cfg.Now().Sub(st.SyncedAt) <= m.cfg.MaxAge {
 		return m.local(ids), nil
 	}
 	if at, err := m.src.RevokedAtBatch(ctx, ids); err == nil {
@@ -345,6 +346,9 @@ func (m *Mirror) RevokedAt(ctx context.Context, ids [][32]byte) ([]uint64, error
 	}
 	if st.SyncedAt.IsZero() {
 		return nil, fmt.Errorf("%w (no local mirror yet): %v", ErrUnreachable, errors.Unwrap(syncErr))
+	}
+	if m.cfg.MaxAge <= 0 {
+		return nil, fmt.Errorf("%w, and the local mirror may not answer alone", ErrUnreachable)
 	}
 	return nil, fmt.Errorf("%w; local mirror last synced %s ago (limit %s)", ErrUnreachable,
 		m.cfg.Now().Sub(st.SyncedAt).Round(time.Second), m.cfg.MaxAge)
