@@ -58,6 +58,9 @@ var (
 	ErrNoWallet = errors.New("no wallet here yet")
 	// ErrLocked: the wallet was locked; unlock it again.
 	ErrLocked = errors.New("wallet is locked")
+	// ErrVaultHeld: the wallet's key is in Vault; unlock by logging in to
+	// Vault (UnlockFromVault), not with a passphrase.
+	ErrVaultHeld = errors.New("this wallet's key is held in Vault: give Vault credentials (VAULT_ADDR, VAULT_TOKEN or --vault-auth)")
 
 	ErrWrongPassphrase = keystore.ErrWrongPassphrase
 	ErrKeystoreCorrupt = keystore.ErrCorrupt
@@ -74,9 +77,10 @@ type Info struct {
 	Address    string    `json:"address"`
 	PeerID     string    `json:"peerId"`
 	Created    time.Time `json:"created"`
-	WorkFactor int       `json:"scryptLogN"`
-	// KeystoreSHA256 is the hex SHA-256 of keystore.age as last written.
-	KeystoreSHA256 string `json:"keystoreSha256"`
+	WorkFactor int       `json:"scryptLogN,omitempty"`
+	// KeystoreSHA256 is the hex SHA-256 of keystore.age as last written
+	// (empty for a Vault-held identity).
+	KeystoreSHA256 string `json:"keystoreSha256,omitempty"`
 }
 
 // Options tune wallet creation.
@@ -115,10 +119,15 @@ func DefaultHome() (string, error) {
 	return filepath.Join(dir, "healthwallet"), nil
 }
 
-// Exists reports whether home holds a wallet.
+// Exists reports whether home holds a wallet: a keystore file, or a
+// reference to a Vault-held identity.
 func Exists(home string) bool {
-	_, err := os.Stat(filepath.Join(home, KeystoreFile))
-	return err == nil
+	for _, f := range []string{KeystoreFile, VaultFile} {
+		if _, err := os.Stat(filepath.Join(home, f)); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // ReadInfo returns the public facts of the wallet in home.
@@ -180,6 +189,9 @@ func Create(home string, phrase identity.Phrase, passphrase string, opts Options
 func Unlock(home, passphrase string) (*Wallet, error) {
 	file, err := os.ReadFile(filepath.Join(home, KeystoreFile))
 	if errors.Is(err, os.ErrNotExist) {
+		if _, verr := ReadVaultRef(home); verr == nil {
+			return nil, ErrVaultHeld
+		}
 		return nil, fmt.Errorf("%w in %s", ErrNoWallet, home)
 	}
 	if err != nil {
@@ -228,13 +240,15 @@ func open(home string, file []byte, secret keystore.Secret) (*Wallet, error) {
 		return nil, err
 	}
 	info := Info{
-		Version:        1,
-		DID:            keys.DID(),
-		Address:        keys.Address().String(),
-		PeerID:         peerID.String(),
-		Created:        secret.Created,
-		WorkFactor:     workFactorOf(file),
-		KeystoreSHA256: hex.EncodeToString(keystore.Digest(file)),
+		Version: 1,
+		DID:     keys.DID(),
+		Address: keys.Address().String(),
+		PeerID:  peerID.String(),
+		Created: secret.Created,
+	}
+	if file != nil { // nil for a Vault-held identity
+		info.WorkFactor = workFactorOf(file)
+		info.KeystoreSHA256 = hex.EncodeToString(keystore.Digest(file))
 	}
 	if old, err := ReadInfo(home); err != nil || old != info {
 		b, _ := json.MarshalIndent(info, "", "  ")
