@@ -461,6 +461,8 @@ func (w *Wallet) Redeem(ctx context.Context, link string, chain ChainConfig, opt
 		}
 		return nil, presentErr
 	}
+	leafHash, _ := leaf.Hash()
+	old, oldErr := w.FindGrant(hex.EncodeToString(leafHash[:]))
 	var bundle bytes.Buffer
 	var pkgObj catalog.ID
 	for i, p := range leaf.Packages {
@@ -472,6 +474,12 @@ func (w *Wallet) Redeem(ctx context.Context, link string, chain ChainConfig, opt
 		if err := node.Fetch(ctx, ref, served, &bundle, opts.Progress); err != nil {
 			return nil, err
 		}
+		if oldErr == nil && old.Direction == Received {
+			if prev, err := w.Object(old.Package); err == nil && prev.Root == ref.Root {
+				pkgObj = old.Package // redeemed before: keep the one entry
+				continue
+			}
+		}
 		if pkgObj, err = w.recordObject(ref); err != nil {
 			return nil, err
 		}
@@ -481,15 +489,14 @@ func (w *Wallet) Redeem(ctx context.Context, link string, chain ChainConfig, opt
 			return nil, err
 		}
 	}
-	h, _ := leaf.Hash()
 	nb, exp := leaf.Window()
 	rec := GrantRecord{
-		ID: catalog.NewID(), Direction: Received, Hash: hex.EncodeToString(h[:]), Link: link,
+		ID: catalog.NewID(), Direction: Received, Hash: hex.EncodeToString(leafHash[:]), Link: link,
 		Issuer: c[0].Issuer.Hex(), Grantee: keys.DID(), Package: pkgObj, NotBefore: nb, ExpiresAt: exp,
 		Operations: leaf.Operations.String(), Depth: leaf.Depth, Links: len(c), Created: w.now().UTC(),
 		Summary: grantSummary(leaf, 0),
 	}
-	if old, err := w.FindGrant(rec.Hash); err == nil && old.Direction == Received {
+	if oldErr == nil && old.Direction == Received {
 		rec.ID, rec.Created = old.ID, old.Created
 	}
 	if err := w.putGrant(rec); err != nil {
