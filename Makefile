@@ -55,6 +55,17 @@ fuzz:
 contracts:
 	./scripts/contracts.sh
 
+# A real Vault server (built once from the Go module proxy and cached
+# outside the repo; about 11 minutes cold) for vault/'s integration tests,
+# and a dev server on 127.0.0.1:8200 to try Vault custody by hand.
+.PHONY: vault-build
+vault-build:
+	./scripts/vault-dev.sh build
+
+.PHONY: vault-dev
+vault-dev: vault-build
+	./scripts/vault-dev.sh start
+
 .PHONY: lint
 lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -4,7 +4,8 @@
 #
 #   scripts/vault-dev.sh build   build the server once and cache it (outside the repo)
 #   scripts/vault-dev.sh path    print the cached binary's path
-#   scripts/vault-dev.sh start   run 'vault server -dev' on 127.0.0.1 (foreground)
+#   scripts/vault-dev.sh start   run 'vault server -dev' on 127.0.0.1 (foreground), set up
+#                                for healthwallet, and print its address and root token
 #
 # The server is built from the Go module proxy: Vault's own module is
 # downloaded, its replace directives for the in-tree api/sdk modules are
@@ -72,13 +73,32 @@ start() {
 	fi
 	local port=${HW_VAULT_PORT:-8200}
 	local token=${HW_VAULT_TOKEN:-hw-dev-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')}
-	echo "VAULT_ADDR=http://127.0.0.1:$port"
-	echo "VAULT_TOKEN=$token"
-	echo "(development server: in memory, unsealed, TLS off; Ctrl-C stops it)"
-	exec "$BIN" server -dev \
+	export VAULT_ADDR=http://127.0.0.1:$port VAULT_TOKEN=$token
+	"$BIN" server -dev \
 		-dev-root-token-id="$token" \
 		-dev-listen-address="127.0.0.1:$port" \
-		-dev-no-store-token
+		-dev-no-store-token &
+	local pid=$!
+	trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; exit 0' INT TERM
+	trap 'kill "$pid" 2>/dev/null' EXIT
+	local i
+	for i in $(seq 100); do
+		"$BIN" status >/dev/null 2>&1 && break
+		kill -0 "$pid" 2>/dev/null || { echo "vault server exited" >&2; exit 1; }
+		sleep 0.1
+	done
+	# What the wallet expects: KV v2 at secret/ (the dev default), Transit
+	# with the healthwallet key, AppRole and userpass.
+	"$BIN" secrets enable transit >/dev/null
+	"$BIN" write -f transit/keys/healthwallet >/dev/null
+	"$BIN" auth enable approle >/dev/null
+	"$BIN" auth enable userpass >/dev/null
+	echo
+	echo "healthwallet vault dev server (in memory, TLS off; Ctrl-C stops it):"
+	echo "  VAULT_ADDR=$VAULT_ADDR"
+	echo "  VAULT_TOKEN=$VAULT_TOKEN"
+	echo "  KV v2 at secret/, transit/keys/healthwallet, auth approle/ and userpass/"
+	wait "$pid"
 }
 
 case "${1:-}" in

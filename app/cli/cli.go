@@ -75,6 +75,7 @@ func init() {
 		{"delegate", "LINK --to DID --for DURATION [--delegable N] [--category C...]", "re-share a grant you hold, within its limits", runDelegate},
 		{"access", "[--json]", "the access log: who presented your grants, and what they got", runAccess},
 		{"node", "[--listen MA]... [--allow PEER]... [--gateway ADDR] [--json]", "serve this wallet's shared packages to grantees until interrupted", runNode},
+		{"vault", "login|backup|restore|handover|receive", "Vault custody: log in, escrow the keystore, restore it, hand it (or a grant) over once", runVault},
 		{"devnet", "[--datadir DIR] [--port N]", "run a local chain with the registry; prints one JSON line (rpc, chainId, registry) when ready", runDevnet},
 		{"relay", "[--listen ADDR] [--key HEX]", "submit revocations for wallets that hold no ETH", runRelay},
 		{"gc", "[--json]", "delete stored blocks no catalog entry references", runGC},
@@ -86,7 +87,12 @@ func init() {
 // ctx carries the environment and the global flags into a command.
 type ctx struct {
 	Env
-	home string
+	home       string
+	keystore   string // "file" or "vault": where init/restore put the secret
+	vaultAddr  string
+	vaultMount string
+	vaultName  string
+	cancel     context.CancelFunc
 }
 
 // Main runs the command line and returns the process exit code.
@@ -98,9 +104,12 @@ func Main(args []string, env Env) int {
 		env.Context = context.Background()
 	}
 	c := &ctx{Env: env}
+	c.Context, c.cancel = context.WithCancel(env.Context)
+	defer c.cancel()
 	global := flag.NewFlagSet("healthwallet", flag.ContinueOnError)
 	global.SetOutput(io.Discard)
 	global.StringVar(&c.home, "home", "", "wallet home directory")
+	addGlobalVaultFlags(global, c)
 	if err := global.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			usage(env.Stdout)
@@ -179,7 +188,20 @@ func (c *ctx) flags(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(c.Stderr)
 	fs.StringVar(&c.home, "home", c.home, "wallet home directory")
+	addGlobalVaultFlags(fs, c)
 	return fs
+}
+
+// addGlobalVaultFlags adds the flags every command takes for Vault, before
+// or after the command name.
+func addGlobalVaultFlags(fs *flag.FlagSet, c *ctx) {
+	if c.keystore == "" {
+		c.keystore = "file"
+	}
+	fs.StringVar(&c.keystore, "keystore", c.keystore, "where init and restore keep the recovery secret: file (passphrase-sealed, in the home) or vault")
+	fs.StringVar(&c.vaultAddr, "vault-addr", c.vaultAddr, "Vault (or OpenBao) address (env VAULT_ADDR)")
+	fs.StringVar(&c.vaultMount, "vault-mount", c.vaultMount, "Vault KV v2 mount (default secret)")
+	fs.StringVar(&c.vaultName, "vault-name", c.vaultName, "name of a Vault-held identity (default: the home directory's name)")
 }
 
 func (c *ctx) parse(fs *flag.FlagSet, args []string) error {
@@ -258,7 +280,8 @@ func (c *ctx) passphrase(confirm bool) (string, error) {
 	return p, nil
 }
 
-// unlock opens the wallet in the resolved home with the passphrase.
+// unlock opens the wallet in the resolved home: with the passphrase, or by
+// logging in to Vault for a Vault-held identity.
 func (c *ctx) unlock() (*wallet.Wallet, error) {
 	home, err := c.resolveHome()
 	if err != nil {
@@ -266,6 +289,11 @@ func (c *ctx) unlock() (*wallet.Wallet, error) {
 	}
 	if !wallet.Exists(home) {
 		return nil, fmt.Errorf("%w in %s", wallet.ErrNoWallet, home)
+	}
+	if _, err := wallet.ReadVaultRef(home); err == nil {
+		return c.unlockFromVault(home)
+	} else if c.keystore == "vault" {
+		return nil, err
 	}
 	pass, err := c.passphrase(false)
 	if err != nil {

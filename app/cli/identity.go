@@ -26,7 +26,8 @@ func infoJSON(home string, info wallet.Info) identityJSON {
 }
 
 // newWallet is the shared half of init and restore: refuse an existing
-// wallet, get the phrase, ask for a new passphrase, create the wallet.
+// wallet, get the phrase, then keep the secret where --keystore says: sealed
+// under a new passphrase in the home, or in Vault.
 func newWallet(c *ctx, name string, args []string, getPhrase func() (identity.Phrase, error)) (w *wallet.Wallet, phrase identity.Phrase, asJSON bool, err error) {
 	fs := c.flags(name)
 	jsonFlag := fs.Bool("json", false, "print JSON")
@@ -42,6 +43,15 @@ func newWallet(c *ctx, name string, args []string, getPhrase func() (identity.Ph
 		return
 	}
 	if phrase, err = getPhrase(); err != nil {
+		return
+	}
+	switch c.keystore {
+	case "vault":
+		w, err = c.createInVault(home, phrase, c.vaultName)
+		return w, phrase, *jsonFlag, err
+	case "file":
+	default:
+		err = fmt.Errorf("%w: --keystore is file or vault", errUsage)
 		return
 	}
 	pass, err := c.passphrase(true)

@@ -12,6 +12,12 @@ import (
 // decodeQRImage reads a grant link from a QR code image with zbarimg
 // (Debian's zbar-tools), when installed.
 func decodeQRImage(path string) (string, error) {
+	return decodeQRText(path, grant.LinkPrefix, grant.BundlePrefix)
+}
+
+// decodeQRText reads the first QR text in an image that starts with one of
+// prefixes.
+func decodeQRText(path string, prefixes ...string) (string, error) {
 	zbar, err := exec.LookPath("zbarimg")
 	if err != nil {
 		return "", errors.New("reading QR images needs zbarimg (apt-get install zbar-tools); paste the link instead")
@@ -21,9 +27,11 @@ func decodeQRImage(path string) (string, error) {
 		return "", fmt.Errorf("%s: no QR code found", path)
 	}
 	for _, line := range strings.Split(string(out), "\n") {
-		if strings.HasPrefix(strings.TrimSpace(line), grant.LinkPrefix) {
-			return strings.TrimSpace(line), nil
+		for _, p := range prefixes {
+			if strings.HasPrefix(strings.TrimSpace(line), p) {
+				return strings.TrimSpace(line), nil
+			}
 		}
 	}
-	return "", fmt.Errorf("%s: the QR code is not a healthwallet grant", path)
+	return "", fmt.Errorf("%s: the QR code is not a healthwallet link", path)
 }

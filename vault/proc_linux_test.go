@@ -1,0 +1,8 @@
+//go:build linux
+
+package vault
+
+import "syscall"
+
+// setParentDeathSignal kills the server if the test binary dies first.
+func setParentDeathSignal(a *syscall.SysProcAttr) { a.Pdeathsig = syscall.SIGKILL }
