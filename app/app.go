@@ -2,9 +2,20 @@
 // It is the only package that imports fyne; it reaches the wallet through the
 // wallet package's plain Go API, and every UI change made from another
 // goroutine goes through fyne.Do.
+//
+// After onboarding or unlock the wallet opens on five tabs (layout.go):
+// records (records.go, detail.go, import.go), share (share.go,
+// shareresult.go, picker.go, pickers.go), shared by me (sharedbyme.go),
+// shared with me (sharedwithme.go, receivedpage.go) and settings
+// (settings.go, chainstatus.go, vault.go, backup.go). The wallet's node
+// runs while the wallet is unlocked and a chain is configured (node.go).
 package app
 
 import (
+	"os"
+	"os/signal"
+	"syscall"
+
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
 
@@ -17,6 +28,13 @@ const ID = "org.healthwallet.app"
 // Icon is the app icon as a fyne resource.
 var Icon = fyne.NewStaticResource("icon.png", assets.Icon)
 
+// Window sizes: a desktop window, and the phone-shaped window a
+// `-tags mobile` build opens on a desktop.
+var (
+	desktopSize = fyne.NewSize(1000, 700)
+	phoneSize   = fyne.NewSize(390, 780)
+)
+
 // Run opens the desktop app on the wallet in home and returns when the
 // window closes.
 func Run(home string) error {
@@ -24,8 +42,27 @@ func Run(home string) error {
 	a.SetIcon(Icon)
 	w := a.NewWindow("Health Wallet")
 	ui := New(a, w, home, Options{})
-	w.Resize(fyne.NewSize(760, 620))
+	if isMobile() {
+		w.Resize(phoneSize)
+	} else {
+		w.Resize(desktopSize)
+	}
 	w.SetOnClosed(ui.Close)
+	// Ctrl-C or SIGTERM closes the app as closing its window does: the
+	// wallet locks and its node stops.
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(stop)
+	go func() {
+		if _, ok := <-stop; ok {
+			fyne.Do(func() {
+				ui.Close()
+				a.Quit()
+			})
+		}
+	}()
+	driveForScreenshot(ui)
 	w.ShowAndRun()
+	ui.Close()
 	return nil
 }

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
 	"github.com/healthwallet/healthwallet/wallet"
@@ -25,10 +24,14 @@ func newTestUI(t *testing.T, home string, opts Options) *UI {
 	t.Helper()
 	a := test.NewTempApp(t)
 	w := test.NewTempWindow(t, nil)
-	w.Resize(fyne.NewSize(760, 620))
+	w.Resize(testWindowSize())
 	opts.Wallet = fastWallet
+	hermetic(t, &opts)
 	u := New(a, w, home, opts)
-	t.Cleanup(u.Close)
+	t.Cleanup(func() {
+		u.Close()
+		u.bg.Wait()
+	})
 	return u
 }
 

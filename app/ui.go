@@ -1,6 +1,8 @@
 package app
 
 import (
+	"context"
+	"os"
 	"sync"
 	"time"
 
@@ -13,7 +15,10 @@ import (
 )
 
 // Preference keys (fyne preferences hold UI settings only, never secrets).
-const prefLockMinutes = "lockTimeoutMinutes"
+const (
+	prefLockMinutes = "lockTimeoutMinutes"
+	prefTheme       = "theme"
+)
 
 // DefaultBackgroundGrace is how long a desktop window may stay in the
 // background before the wallet locks. On a phone it locks at once.
@@ -28,6 +33,27 @@ type Options struct {
 	// BackgroundGrace overrides DefaultBackgroundGrace on desktop; a
 	// negative value locks at once.
 	BackgroundGrace time.Duration
+
+	// Chain is the chain grants are signed for and checked against. Nil
+	// loads it as the CLI does: ChainFile, overridden by $HW_CHAIN_RPC and
+	// $HW_REGISTRY.
+	Chain *wallet.ChainConfig
+	// ChainFile is the devnet info file; "" means wallet.DefaultDevnetFile().
+	ChainFile string
+	// Revoker publishes revocations. Nil means the relay at $HW_RELAY, or
+	// at http://127.0.0.1:4190 (`healthwallet relay`), so the wallet needs
+	// no ETH.
+	Revoker wallet.Revoker
+	// Listen is where the wallet's node listens; nil means
+	// ipfs.DefaultListen, or any free port when that is taken.
+	Listen []string
+	// RedeemListen is where the short-lived node of a redemption listens;
+	// nil means the wallet's default (loopback).
+	RedeemListen []string
+	// Getenv reads the environment; nil means os.Getenv.
+	Getenv func(string) string
+	// Now is the clock statuses are shown against; nil means time.Now.
+	Now func() time.Time
 }
 
 // UI is the running interface for one wallet home.
@@ -44,9 +70,22 @@ type UI struct {
 	// bg counts background operations (key derivation) so tests can wait.
 	bg sync.WaitGroup
 
-	ob *onboarding // the create or restore flow in progress
-	ul *unlockView // the unlock screen, while shown
-	wv *walletView // the wallet screen, while shown
+	// The wallet's node and chain, while unlocked (see node.go).
+	node     *wallet.Serving
+	nodeErr  error // why node is nil
+	chain    wallet.ChainConfig
+	chainErr error // why there is no chain
+	nodeStop context.CancelFunc
+
+	ob       *onboarding       // the create or restore flow in progress
+	ul       *unlockView       // the unlock screen, while shown
+	wv       *walletView       // identity and security, on the settings tab
+	sh       *shell            // the tabs of the unlocked wallet
+	records  *recordsView      // the records tab
+	share    *shareView        // the share tab
+	byMe     *sharedByMeView   // the shared-by-me tab
+	withMe   *sharedWithMeView // the shared-with-me tab
+	settings *settingsView     // the settings tab
 
 	// current screen, for tests and for background callbacks to check
 	// they still own the window.
@@ -57,6 +96,9 @@ type UI struct {
 // screen otherwise.
 func New(a fyne.App, w fyne.Window, home string, opts Options) *UI {
 	u := &UI{app: a, win: w, home: home, opts: opts}
+	if choice := u.app.Preferences().String(prefTheme); choice == themeLight || choice == themeDark {
+		u.applyTheme(choice)
+	}
 	a.Lifecycle().SetOnExitedForeground(u.onBackground)
 	a.Lifecycle().SetOnEnteredForeground(u.onForeground)
 	if wallet.Exists(home) {
@@ -97,10 +139,40 @@ func page(title string, body fyne.CanvasObject, buttons ...fyne.CanvasObject) fy
 
 func isMobile() bool { return fyne.CurrentDevice().IsMobile() }
 
+func (u *UI) getenv(key string) string {
+	if u.opts.Getenv != nil {
+		return u.opts.Getenv(key)
+	}
+	return os.Getenv(key)
+}
+
+func (u *UI) now() time.Time {
+	if u.opts.Now != nil {
+		return u.opts.Now()
+	}
+	return time.Now()
+}
+
+// openWallet returns the unlocked wallet, or nil once it is locked.
+func (u *UI) openWallet() *wallet.Wallet {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.wallet
+}
+
+// runInline makes run do its work in place. Tests set it: fyne's test
+// driver runs fyne.Do on the calling goroutine, so work finishing in the
+// background would race with the test driving the widgets.
+var runInline bool
+
 // run performs work off the UI thread and hands its result to done on the
 // UI thread. Key derivation takes about half a second: the window stays
 // responsive meanwhile.
 func (u *UI) run(work func() error, done func(error)) {
+	if runInline {
+		done(work())
+		return
+	}
 	u.bg.Add(1)
 	go func() {
 		err := work()
@@ -133,11 +205,12 @@ func (u *UI) idleTimeout() time.Duration {
 	return time.Duration(u.app.Preferences().IntWithFallback(prefLockMinutes, int(wallet.DefaultIdleTimeout/time.Minute))) * time.Minute
 }
 
-// opened is called on the UI thread with a freshly unlocked wallet.
+// opened is called on the UI thread with a freshly unlocked wallet. The
+// lock hook is in place before anything can lock it, and the idle countdown
+// starts once the wallet is on screen.
 func (u *UI) opened(w *wallet.Wallet) {
 	u.mu.Lock()
 	u.wallet = w
-	u.locker = wallet.NewIdleLocker(u.idleTimeout(), u.lock)
 	u.mu.Unlock()
 	w.OnLock(func() {
 		fyne.Do(func() {
@@ -151,7 +224,13 @@ func (u *UI) opened(w *wallet.Wallet) {
 			}
 		})
 	})
+	u.startNode(w)
 	u.showWallet()
+	u.mu.Lock()
+	if u.wallet == w {
+		u.locker = wallet.NewIdleLocker(u.idleTimeout(), u.lock)
+	}
+	u.mu.Unlock()
 }
 
 // lock locks the open wallet, if any; its OnLock hook shows the unlock
@@ -164,6 +243,7 @@ func (u *UI) lock() {
 	if l != nil {
 		l.Stop()
 	}
+	u.stopNode()
 	if w != nil {
 		w.Lock()
 	}

@@ -88,11 +88,22 @@ func userMessage(err error) string {
 		return "This wallet's key file is damaged (" + err.Error() + "). Your records are safe: restore the wallet from your recovery phrase into a new folder."
 	case errors.Is(err, wallet.ErrCatalogInUse):
 		return "This wallet is open in another Health Wallet window or command. Close it and try again."
+	case errors.Is(err, wallet.ErrNoChain):
+		return "No chain configured: run 'healthwallet devnet' (make run starts one), or set HW_CHAIN_RPC and HW_REGISTRY, then unlock again."
 	case errors.Is(err, wallet.ErrExists):
 		return "A wallet already exists in " + err.Error() + "; nothing was changed."
 	}
-	msg := err.Error()
-	return strings.ToUpper(msg[:1]) + msg[1:] + "."
+	msg := oneLine(err.Error())
+	if msg == "" {
+		return "Something went wrong."
+	}
+	if first, _, _ := strings.Cut(msg, " "); !strings.ContainsAny(first, "./") {
+		msg = strings.ToUpper(msg[:1]) + msg[1:] // not a file name
+	}
+	if !strings.HasSuffix(msg, ".") {
+		msg += "."
+	}
+	return msg
 }
 
 func (u *UI) showError(err error) {

@@ -1,0 +1,162 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/healthwallet/healthwallet/wallet"
+	"github.com/healthwallet/healthwallet/wallet/fhir"
+)
+
+// importExtensions are the files the import dialog offers.
+var importExtensions = []string{".json", ".smart-health-card", ".txt", ".pdf", ".png", ".jpg", ".jpeg", ".gif", ".webp"}
+
+// chooseFile opens the file dialog; the chosen file is imported.
+func (v *recordsView) chooseFile() {
+	d := dialog.NewFileOpen(func(rc fyne.URIReadCloser, err error) {
+		if err != nil {
+			v.u.showError(err)
+			return
+		}
+		if rc == nil {
+			return // cancelled
+		}
+		if rc.URI().Scheme() == "file" {
+			rc.Close()
+			v.importPaths([]string{rc.URI().Path()})
+			return
+		}
+		v.importStream(rc) // a phone's document provider: no path
+	}, v.u.win)
+	d.SetFilter(storage.NewExtensionFileFilter(importExtensions))
+	d.Show()
+}
+
+// importPaths imports files one after another with a progress bar, then
+// reports each file's result, with the issuer and verification result of a
+// SMART Health Card. One bad file does not stop the others.
+func (v *recordsView) importPaths(paths []string) {
+	w := v.u.openWallet()
+	if w == nil || len(paths) == 0 {
+		return
+	}
+	v.startImport()
+	var results []importOutcome
+	v.u.run(func() error {
+		for i, p := range paths {
+			res, err := w.ImportFile(context.Background(), p, v.progress(i, len(paths)))
+			results = append(results, importOutcome{res, err})
+			fyne.Do(func() { v.importing.SetValue(float64(i+1) / float64(len(paths))) })
+		}
+		return nil
+	}, func(error) { v.finishImport(results) })
+}
+
+// importOutcome is one file's import.
+type importOutcome struct {
+	res wallet.ImportResult
+	err error
+}
+
+func (v *recordsView) startImport() {
+	v.importButton.Disable()
+	v.importing.SetValue(0)
+	v.importing.Show()
+	v.importResult.Hide()
+}
+
+// progress follows file i of n (large attachments report as they go).
+func (v *recordsView) progress(i, n int) func(done, total int64) {
+	return func(done, total int64) {
+		if total <= 0 {
+			return
+		}
+		f := (float64(i) + float64(done)/float64(total)) / float64(n)
+		fyne.Do(func() { v.importing.SetValue(f) })
+	}
+}
+
+func (v *recordsView) finishImport(results []importOutcome) {
+	v.importButton.Enable()
+	v.importing.Hide()
+	var lines []string
+	failed := false
+	for _, o := range results {
+		lines = append(lines, importSummary(o.res, o.err))
+		failed = failed || o.err != nil
+	}
+	v.importResult.SetText(strings.Join(lines, "\n"))
+	v.importResult.Importance = widget.SuccessImportance
+	if failed {
+		v.importResult.Importance = widget.DangerImportance
+	}
+	v.importResult.Show()
+	v.importResult.Refresh()
+	v.reload()
+}
+
+// importSummary is one file's line in the import report.
+func importSummary(res wallet.ImportResult, err error) string {
+	var s string
+	if res.Added+res.Updated+res.Unchanged > 0 || err == nil {
+		s = fmt.Sprintf("%s: %d added, %d updated, %d unchanged.", res.File, res.Added, res.Updated, res.Unchanged)
+	}
+	if res.Card != nil {
+		s = strings.TrimSpace(s + " " + cardText(res.Card) + ".")
+	}
+	if err != nil {
+		s = strings.TrimSpace(s + " " + userMessage(err))
+	}
+	return s
+}
+
+// importStream imports a document that a phone's document picker hands
+// over as a stream, without a file path. It is read into memory (never
+// written out in plaintext) and dispatched by content as ImportFile does.
+func (v *recordsView) importStream(rc fyne.URIReadCloser) {
+	w := v.u.openWallet()
+	if w == nil {
+		rc.Close()
+		return
+	}
+	name := rc.URI().Name()
+	v.startImport()
+	var out importOutcome
+	v.u.run(func() error {
+		defer rc.Close()
+		data, err := io.ReadAll(io.LimitReader(rc, fhir.MaxInput+1))
+		if err != nil {
+			out = importOutcome{wallet.ImportResult{File: name}, err}
+			return nil
+		}
+		res, err := importBytes(context.Background(), w, name, data, v.progress(0, 1))
+		out = importOutcome{res, err}
+		return nil
+	}, func(error) { v.finishImport([]importOutcome{out}) })
+}
+
+// importBytes imports a file held in memory: a PDF or an image becomes a
+// document; JSON that is not a SMART Health Card is FHIR; anything else is
+// tried as a SMART Health Card (file, shc:/ text or JWS), whose error then
+// says what is wrong.
+func importBytes(ctx context.Context, w *wallet.Wallet, name string, data []byte, progress func(done, total int64)) (wallet.ImportResult, error) {
+	ctype := http.DetectContentType(data)
+	if ctype == "application/pdf" || strings.HasPrefix(ctype, "image/") {
+		return w.ImportAttachment(ctx, name, ctype, bytes.NewReader(data), int64(len(data)), time.Now(), progress)
+	}
+	trimmed := bytes.TrimSpace(data)
+	if bytes.HasPrefix(trimmed, []byte("{")) && !bytes.Contains(trimmed[:min(len(trimmed), 200)], []byte(`"verifiableCredential"`)) {
+		return w.ImportFHIR(ctx, name, data)
+	}
+	return w.ImportSHC(ctx, name, data)
+}

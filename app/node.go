@@ -1,0 +1,169 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/ethclient"
+
+	"github.com/healthwallet/healthwallet/ipfs"
+	"github.com/healthwallet/healthwallet/share/relay"
+	"github.com/healthwallet/healthwallet/wallet"
+)
+
+// defaultRelay is where `healthwallet relay` listens (as in the CLI).
+const defaultRelay = "http://127.0.0.1:4190"
+
+// anyPortListen is where the node listens when ipfs.DefaultListen's port is
+// taken (say, by another wallet's node on this machine).
+var anyPortListen = []string{"/ip4/0.0.0.0/tcp/0", "/ip4/0.0.0.0/udp/0/quic-v1"}
+
+// loadChain finds the chain as the CLI does: Options.Chain, else the devnet
+// file, with $HW_CHAIN_RPC and $HW_REGISTRY overriding it (the chain id then
+// comes from the RPC when the file has none).
+func (u *UI) loadChain(ctx context.Context) (wallet.ChainConfig, error) {
+	if u.opts.Chain != nil {
+		return *u.opts.Chain, nil
+	}
+	file := u.opts.ChainFile
+	if file == "" {
+		file = wallet.DefaultDevnetFile()
+	}
+	cfg, fileErr := wallet.LoadChainConfig(file)
+	rpc, reg := u.getenv("HW_CHAIN_RPC"), u.getenv("HW_REGISTRY")
+	if rpc == "" && reg == "" {
+		return cfg, fileErr
+	}
+	if rpc == "" || !common.IsHexAddress(reg) {
+		return cfg, errors.New("set both HW_CHAIN_RPC and HW_REGISTRY (an address), or neither")
+	}
+	cfg.RPC, cfg.Registry = rpc, common.HexToAddress(reg)
+	if fileErr != nil || cfg.ChainID == 0 {
+		client, err := ethclient.DialContext(ctx, rpc)
+		if err != nil {
+			return cfg, fmt.Errorf("chain %s unreachable: %w", rpc, err)
+		}
+		defer client.Close()
+		id, err := client.ChainID(ctx)
+		if err != nil {
+			return cfg, fmt.Errorf("chain %s unreachable: %w", rpc, err)
+		}
+		cfg.ChainID = id.Uint64()
+	}
+	return cfg, nil
+}
+
+// revoker is how revocations reach the registry: Options.Revoker, else a
+// relay, so a wallet needs no ETH.
+func (u *UI) revoker() wallet.Revoker {
+	if u.opts.Revoker != nil {
+		return u.opts.Revoker
+	}
+	url := u.getenv("HW_RELAY")
+	if url == "" {
+		url = defaultRelay
+	}
+	if !strings.Contains(url, "://") {
+		url = "http://" + url
+	}
+	return relay.Client{URL: strings.TrimRight(url, "/")}
+}
+
+// startNode loads the chain and, when there is one, starts the wallet's
+// node in the background so grantees can fetch what it shares. Without a
+// chain the node would refuse every grant (revocation status unknown), so
+// it is not started; the settings tab says why.
+func (u *UI) startNode(w *wallet.Wallet) {
+	ctx, cancel := context.WithCancel(context.Background())
+	u.mu.Lock()
+	u.nodeStop = cancel
+	u.node, u.nodeErr, u.chainErr = nil, nil, nil
+	u.mu.Unlock()
+	var srv *wallet.Serving
+	var chain wallet.ChainConfig
+	var chainErr, nodeErr error
+	u.run(func() error {
+		chain, chainErr = u.loadChain(ctx)
+		if chainErr != nil {
+			return nil
+		}
+		listen := u.opts.Listen
+		if listen == nil {
+			listen = ipfs.DefaultListen
+		}
+		srv, nodeErr = w.Serve(ctx, wallet.ServeConfig{Listen: listen, Chain: chain})
+		if nodeErr != nil && u.opts.Listen == nil {
+			srv, nodeErr = w.Serve(ctx, wallet.ServeConfig{Listen: anyPortListen, Chain: chain})
+		}
+		return nil
+	}, func(error) {
+		u.mu.Lock()
+		current := u.wallet == w && ctx.Err() == nil
+		if current {
+			u.chain, u.chainErr = chain, chainErr
+			u.node, u.nodeErr = srv, nodeErr
+		}
+		u.mu.Unlock()
+		if !current && srv != nil {
+			srv.Close() // locked while starting
+			return
+		}
+		if u.settings != nil {
+			u.settings.refresh()
+		}
+	})
+}
+
+// stopNode stops the node before the wallet locks.
+func (u *UI) stopNode() {
+	u.mu.Lock()
+	srv, stop := u.node, u.nodeStop
+	u.node, u.nodeStop = nil, nil
+	u.nodeErr = errors.New("the wallet is locked")
+	u.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+	if srv != nil {
+		srv.Close()
+	}
+}
+
+// chainState returns the chain, or why there is none.
+func (u *UI) chainState() (wallet.ChainConfig, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.chainErr == nil && u.chain.RPC == "" {
+		return u.chain, errors.New("still looking for the chain")
+	}
+	return u.chain, u.chainErr
+}
+
+// nodeState returns the running node, or why it is not running.
+func (u *UI) nodeState() (*wallet.Serving, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	switch {
+	case u.node != nil:
+		return u.node, nil
+	case errors.Is(u.chainErr, wallet.ErrNoChain):
+		return nil, errors.New("not started: no chain configured")
+	case u.chainErr != nil:
+		return nil, fmt.Errorf("not started: %w", u.chainErr)
+	case u.nodeErr != nil:
+		return nil, u.nodeErr
+	}
+	return nil, errors.New("starting")
+}
+
+// providers are the addresses grants name for fetching: this wallet's node.
+func (u *UI) providers() ([]string, error) {
+	srv, err := u.nodeState()
+	if err != nil {
+		return nil, fmt.Errorf("your node is not running (%v), so nobody could fetch what you share", err)
+	}
+	return srv.Addrs(), nil
+}

@@ -1,0 +1,296 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/healthwallet/healthwallet/share/grant"
+	"github.com/healthwallet/healthwallet/wallet"
+	"github.com/healthwallet/healthwallet/wallet/fhir"
+)
+
+// receivedPage is one grant this wallet received: its terms, the records it
+// holds (tap one to read it), export of the FHIR Bundle, and re-sharing
+// within the grant's limits.
+type receivedPage struct {
+	u         *UI
+	content   fyne.CanvasObject
+	stack     *fyne.Container // the overview, a record, or the re-share form
+	overview  fyne.CanvasObject
+	grant     wallet.GrantRecord
+	bundle    []byte
+	resources []fhir.Resource
+	records   []wallet.Record // index of each resource, for the list
+	list      *widget.List
+	status    *widget.Label
+	info      *widget.Label
+	export    *widget.Button
+	reshare   *widget.Button
+	detail    *detailView
+	delegate  *delegateForm
+}
+
+func (u *UI) newReceivedPage(g wallet.GrantRecord, bundle []byte) *receivedPage {
+	p := &receivedPage{u: u, grant: g}
+	st := g.Status(u.now())
+	p.status = heading(capitalize(st) + ": " + untilText(g, u.now()))
+	p.status.Importance = statusImportance(st)
+	facts := widget.NewForm(
+		widget.NewFormItem("From", mono(g.Issuer)),
+		widget.NewFormItem("Chain", wrapped(chainText(g.Links))),
+		widget.NewFormItem("Covers", wrapped(g.Summary)),
+		widget.NewFormItem("Re-share", wrapped(depthText(g.Depth))),
+	)
+	p.info = wrapped("")
+	p.export = widget.NewButtonWithIcon("Export FHIR bundle…", theme.DocumentSaveIcon(), u.act(p.chooseExport))
+	p.export.Disable()
+	p.reshare = widget.NewButtonWithIcon("Re-share…", theme.MailForwardIcon(), u.act(p.showDelegate))
+	if g.Depth == 0 || st != "active" && st != "expiring soon" {
+		p.reshare.Disable()
+	}
+	p.list = newRecordList(func() []wallet.Record { return p.records })
+	p.list.OnSelected = func(id widget.ListItemID) {
+		u.touch()
+		p.openResource(id)
+		p.list.Unselect(id)
+	}
+	top := container.NewVBox(p.status, facts, buttonRow(p.export, p.reshare), p.info)
+	p.overview = container.NewScroll(container.NewBorder(container.NewPadded(top), nil, nil, nil, p.list))
+	p.stack = container.NewStack(p.overview)
+	p.content = p.stack
+	if bundle != nil {
+		p.setBundle(bundle, nil)
+	} else {
+		p.load()
+	}
+	return p
+}
+
+// load reads the grant's package from the wallet's store (fetched when
+// it was redeemed).
+func (p *receivedPage) load() {
+	w := p.u.openWallet()
+	if w == nil {
+		return
+	}
+	var buf bytes.Buffer
+	p.u.run(func() error {
+		return w.ReadObject(context.Background(), p.grant.Package, &buf, nil)
+	}, func(err error) { p.setBundle(buf.Bytes(), err) })
+}
+
+// setBundle lists the resources of the shared FHIR Bundle.
+func (p *receivedPage) setBundle(b []byte, err error) {
+	var doc *fhir.Document
+	if err == nil {
+		doc, err = fhir.Parse(b)
+	}
+	if err != nil {
+		p.info.Importance = widget.DangerImportance
+		p.info.SetText(userMessage(err))
+		return
+	}
+	p.bundle = b
+	resolve := doc.Resolver()
+	type item struct {
+		res fhir.Resource
+		rec wallet.Record
+	}
+	items := make([]item, len(doc.Resources))
+	for i, r := range doc.Resources {
+		items[i] = item{r, wallet.Record{Index: fhir.IndexOf(r, resolve)}}
+	}
+	// The patient first, then newest first, as on the records tab.
+	slices.SortStableFunc(items, func(a, b item) int {
+		if pa, pb := a.rec.Type == "Patient", b.rec.Type == "Patient"; pa != pb {
+			if pa {
+				return -1
+			}
+			return 1
+		}
+		return byDateThenSummary(a.rec, b.rec)
+	})
+	p.resources, p.records = make([]fhir.Resource, len(items)), make([]wallet.Record, len(items))
+	for i, it := range items {
+		p.resources[i], p.records[i] = it.res, it.rec
+	}
+	p.info.SetText(fmt.Sprintf("%d FHIR resource%s. Tap one to read it.", len(p.records), plural(len(p.records))))
+	p.export.Enable()
+	p.list.Refresh()
+}
+
+// openResource shows resource i, with a way back to the list.
+func (p *receivedPage) openResource(i int) {
+	if i >= len(p.resources) {
+		return
+	}
+	res := p.resources[i]
+	p.detail = p.u.newDetailView(func(context.Context) (fhir.Resource, error) { return res, nil },
+		[]fhir.Field{{Label: "Filed under", Value: categoryName(p.records[i].Category)}})
+	back := widget.NewButtonWithIcon("Back to the shared records", theme.NavigateBackIcon(), p.u.act(p.back))
+	p.show(container.NewBorder(back, nil, nil, nil, p.detail.content))
+}
+
+func (p *receivedPage) show(o fyne.CanvasObject) {
+	p.stack.Objects = []fyne.CanvasObject{o}
+	p.stack.Refresh()
+}
+
+// back returns to the overview.
+func (p *receivedPage) back() { p.show(p.overview) }
+
+// chooseExport saves the FHIR Bundle where the user says.
+func (p *receivedPage) chooseExport() {
+	d := dialog.NewFileSave(func(wc fyne.URIWriteCloser, err error) {
+		if err != nil {
+			p.u.showError(err)
+			return
+		}
+		if wc == nil {
+			return
+		}
+		if err := p.exportTo(wc); err != nil {
+			p.u.showError(err)
+			return
+		}
+		p.info.SetText("Saved the FHIR bundle to " + wc.URI().Name() + ".")
+	}, p.u.win)
+	d.SetFileName("shared-" + p.grant.Hash[:12] + ".json")
+	d.Show()
+}
+
+// exportTo writes the shared FHIR Bundle to out and closes it.
+func (p *receivedPage) exportTo(out io.WriteCloser) error {
+	_, err := out.Write(p.bundle)
+	return errors.Join(err, out.Close())
+}
+
+// delegateForm re-shares a received grant: to whom, for how long (never
+// past the grant's end), how deep (less than the grant allows) and which of
+// its categories.
+type delegateForm struct {
+	// keep are categories always kept (the patient's own record).
+	keep     []fhir.Category
+	grantee  *granteePicker
+	terms    *termsPicker
+	cats     map[string]*widget.Check
+	errLabel *widget.Label
+	progress *widget.ProgressBarInfinite
+	button   *widget.Button
+	result   *shareResult
+}
+
+// showDelegate opens the re-share form.
+func (p *receivedPage) showDelegate() {
+	f := &delegateForm{cats: map[string]*widget.Check{}}
+	p.delegate = f
+	f.grantee = p.u.newGranteePicker()
+	f.terms = p.u.newTermsPicker(int(p.grant.Depth)-1, func() {})
+	f.errLabel = wrapped("")
+	f.errLabel.Importance = widget.DangerImportance
+	f.progress = widget.NewProgressBarInfinite()
+	f.progress.Hide()
+	f.button = widget.NewButtonWithIcon("Re-share", theme.MailForwardIcon(), p.u.act(p.submitDelegate))
+	f.button.Importance = widget.HighImportance
+	catBox := container.NewVBox()
+	if c, err := grant.ParseLink(p.grant.Link); err == nil {
+		cats := slices.Clone(c.Leaf().Categories)
+		slices.Sort(cats)
+		for _, cat := range cats {
+			if fhir.Category(cat) == fhir.People {
+				f.keep = append(f.keep, fhir.People) // who the records are about
+				continue
+			}
+			f.cats[cat] = widget.NewCheck(categoryName(fhir.Category(cat)), nil)
+			f.cats[cat].SetChecked(true)
+			catBox.Add(f.cats[cat])
+		}
+	}
+	limit := wrapped("A re-share ends by " + dateTime(p.grant.ExpiresAt) + " at the latest, and covers no more than you received.")
+	limit.Importance = widget.LowImportance
+	cancel := widget.NewButton("Cancel", p.u.act(p.back))
+	p.show(container.NewScroll(container.NewPadded(container.NewVBox(
+		heading("Re-share"), limit,
+		section("With whom", f.grantee.content),
+		section("Which categories", catBox),
+		section("For how long", f.terms.content),
+		f.errLabel, f.progress, buttonRow(cancel, f.button)))))
+}
+
+// submitDelegate issues the child grant and shows its QR code and link.
+func (p *receivedPage) submitDelegate() {
+	f := p.delegate
+	w := p.u.openWallet()
+	if w == nil || f.button.Disabled() {
+		return
+	}
+	var req wallet.DelegateRequest
+	var err error
+	req.To, err = f.grantee.did()
+	if err == nil {
+		req.Duration, req.Delegable, err = f.terms.value()
+	}
+	all := true
+	for cat, ch := range f.cats {
+		if ch.Checked {
+			req.Categories = append(req.Categories, fhir.Category(cat))
+		} else {
+			all = false
+		}
+	}
+	if err == nil && len(req.Categories) == 0 && len(f.cats) > 0 {
+		err = errors.New("keep at least one category")
+	}
+	if all {
+		req.Categories = nil // the grant's own scope
+	} else {
+		req.Categories = append(req.Categories, f.keep...)
+	}
+	var chain wallet.ChainConfig
+	if err == nil {
+		chain, err = p.u.chainState()
+	}
+	if err != nil {
+		f.errLabel.SetText(userMessage(err))
+		return
+	}
+	slices.Sort(req.Categories)
+	providers, _ := p.u.providers() // only needed for a link too long for a QR code
+	f.button.Disable()
+	f.progress.Show()
+	f.errLabel.SetText("")
+	var issued *wallet.IssuedGrant
+	var png []byte
+	var qrText string
+	p.u.run(func() (err error) {
+		ctx := context.Background()
+		if issued, err = w.Delegate(ctx, p.grant.Link, req, chain); err != nil {
+			return err
+		}
+		png, qrText, err = w.ShareQR(ctx, issued.Link, providers)
+		return err
+	}, func(err error) {
+		f.progress.Hide()
+		f.button.Enable()
+		if err != nil {
+			f.errLabel.SetText(userMessage(err))
+			return
+		}
+		who := issued.Record.Grantee
+		if c, ok := f.grantee.contact(who); ok {
+			who = c.Name + " (" + shortDID(who) + ")"
+		}
+		f.result = p.u.newShareResult("Re-shared", issued, png, qrText, who, p.back)
+		p.show(f.result.content)
+	})
+}

@@ -1,0 +1,135 @@
+package app
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/healthwallet/healthwallet/wallet"
+	"github.com/healthwallet/healthwallet/wallet/catalog"
+)
+
+func TestSettingsWithoutChainOrVault(t *testing.T) {
+	u := openTestWallet(t, Options{})
+	tapTab(t, u, tabSettings)
+	v := u.settings
+	mustContain(t, "node", v.nodeState.Text, "Not running: not started: no chain configured")
+	if v.peerID.Text != u.openWallet().Info().PeerID {
+		t.Fatalf("peer ID %q", v.peerID.Text)
+	}
+	mustContain(t, "chain", v.chainConfig.Text, "Not configured")
+	mustContain(t, "chain", v.chainHead.Text, "No chain configured", "HW_CHAIN_RPC")
+	if !v.checkChain.Disabled() {
+		t.Fatal("Check now enabled without a chain")
+	}
+	// Vault: not configured, and it says which variables it would use.
+	mustContain(t, "vault", v.vault.state.Text, "Not configured", "VAULT_ADDR")
+	for i, k := range vaultEnv {
+		if v.vault.env.Items[i].Text != k || v.vault.env.Items[i].Widget.(*widget.Label).Text != "not set" {
+			t.Fatalf("vault env %d: %s", i, v.vault.env.Items[i].Text)
+		}
+	}
+	if !v.vault.check.Disabled() {
+		t.Fatal("Check connection enabled without VAULT_ADDR")
+	}
+	assertScreenNormalized(t, u, "settings")
+
+	// The lock timeout and the theme are kept in preferences.
+	u.wv.lockAfter.SetSelected("15 minutes")
+	if u.app.Preferences().Int(prefLockMinutes) != 15 {
+		t.Fatal("lock timeout not saved")
+	}
+	v.theme.SetSelected("Dark")
+	if u.app.Preferences().String(prefTheme) != themeDark {
+		t.Fatal("theme not saved")
+	}
+	if th, ok := u.app.Settings().Theme().(fixedVariant); !ok || th.variant != theme.VariantDark {
+		t.Fatalf("theme %T", u.app.Settings().Theme())
+	}
+	v.theme.SetSelected("System")
+	if _, ok := u.app.Settings().Theme().(fixedVariant); ok || u.app.Preferences().String(prefTheme) != themeSystem {
+		t.Fatal("theme did not follow the system again")
+	}
+}
+
+func TestSettingsVaultConfigured(t *testing.T) {
+	env := map[string]string{"VAULT_ADDR": "http://127.0.0.1:1", "VAULT_TOKEN": "s.secret-token"}
+	u := openTestWallet(t, Options{Getenv: func(k string) string { return env[k] }})
+	tapTab(t, u, tabSettings)
+	s := u.settings.vault
+	mustContain(t, "vault", s.state.Text, "Configured: Vault at http://127.0.0.1:1")
+	if strings.Contains(markup(u), "s.secret-token") {
+		t.Fatal("the Vault token is on screen")
+	}
+	test.Tap(s.check)
+	u.bg.Wait()
+	if s.result.Importance != widget.DangerImportance || !strings.Contains(s.result.Text, "127.0.0.1:1") || strings.Contains(s.result.Text, "\n") {
+		t.Fatalf("unreachable Vault: %q", s.result.Text)
+	}
+}
+
+func TestSettingsNodeAndChain(t *testing.T) {
+	chain, _ := startChain(t)
+	u := openTestWallet(t, Options{Chain: &chain})
+	tapTab(t, u, tabSettings)
+	v := u.settings
+	mustContain(t, "node", v.nodeState.Text, "Running")
+	srv, _ := u.nodeState()
+	if v.peerID.Text != srv.Node.ID().String() || !strings.Contains(v.addrs.Text, "/ip4/127.0.0.1/tcp/") {
+		t.Fatalf("node: %q %q", v.peerID.Text, v.addrs.Text)
+	}
+	mustContain(t, "chain", v.chainConfig.Text, chain.RPC, chain.Registry.Hex())
+	mustContain(t, "chain", v.chainHead.Text, "Reachable: latest block")
+	test.Tap(v.checkChain)
+	u.bg.Wait()
+	mustContain(t, "mirror", v.mirror.Text, "Revocation mirror: fresh")
+	mustContain(t, "storage", v.storage.Text, "of encrypted blocks")
+
+	// Locking stops the node: nothing is served from a locked wallet.
+	addr := srv.Addrs()[0]
+	test.Tap(u.wv.lock)
+	wantScreen(t, u, "unlock")
+	if _, err := u.nodeState(); err == nil || !strings.Contains(err.Error(), "locked") {
+		t.Fatalf("node after lock: %v", err)
+	}
+	if got := len(srv.Node.Host().Network().ListenAddresses()); got != 0 {
+		t.Fatalf("the node still listens on %d addresses (%s)", got, addr)
+	}
+}
+
+func TestBackup(t *testing.T) {
+	u := openTestWallet(t, Options{Now: func() time.Time { return time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC) }})
+	importFixture(t, u, "Liz_Conn")
+	tapTab(t, u, tabSettings)
+	v := u.settings
+	parent := t.TempDir()
+	v.backupTo(parent)
+	u.bg.Wait()
+	dir := filepath.Join(parent, "healthwallet-backup-20261121-100000")
+	mustContain(t, "backup", v.backupResult.Text, "Saved", dir, "healthwallet car import blocks.car")
+	for _, f := range []string{wallet.KeystoreFile, wallet.InfoFile, wallet.CatalogFile, backupCAR} {
+		b, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil || len(b) == 0 {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if bytes.Contains(b, []byte("Body Height")) || bytes.Contains(b, []byte("Liz")) {
+			t.Fatalf("%s holds plaintext", f)
+		}
+	}
+	// The copies open with the wallet's keys.
+	keys, _ := u.openWallet().Keys()
+	cat, err := catalog.Open(filepath.Join(dir, wallet.CatalogFile), keys.CatalogKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := cat.Count(catalog.Records); n != len(u.records.all) {
+		t.Fatalf("backup catalog holds %d records, want %d", n, len(u.records.all))
+	}
+}

@@ -1,0 +1,377 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/healthwallet/healthwallet/wallet"
+)
+
+// revokeConfirmTimeout bounds the wait for the registry to show a
+// revocation that was submitted.
+const revokeConfirmTimeout = time.Minute
+
+// maxListedRecords is how many records a grant's page lists by name.
+const maxListedRecords = 50
+
+// sharedByMeView lists every grant this wallet issued (and re-shares it
+// made) with its status; a grant's page shows the records it covers, its
+// access log, and the revoke action.
+type sharedByMeView struct {
+	u       *UI
+	content fyne.CanvasObject
+	md      *masterDetail
+	grants  []wallet.GrantRecord
+	access  []wallet.AccessEntry
+	names   map[string]string // DID → contact name
+	list    *widget.List
+	empty   *widget.Label
+	master  *fyne.Container
+	detail  *grantPage // the grant on show
+}
+
+func (u *UI) newSharedByMeView() *sharedByMeView {
+	v := &sharedByMeView{u: u}
+	v.list = widget.NewList(
+		func() int { return len(v.grants) },
+		func() fyne.CanvasObject { return newGrantRow() },
+		func(id widget.ListItemID, o fyne.CanvasObject) {
+			if id < len(v.grants) {
+				g := v.grants[id]
+				o.(*grantRow).set(v.granteeName(g.Grantee), g.Summary, g.Status(u.now()), untilText(g, u.now()))
+			}
+		})
+	v.list.OnSelected = func(id widget.ListItemID) {
+		u.touch()
+		if id < len(v.grants) {
+			v.open(v.grants[id])
+		}
+	}
+	v.empty = wrapped("You have not shared anything yet. Grants you make on the Share tab appear here.")
+	v.empty.Importance = widget.LowImportance
+	v.master = container.NewBorder(v.empty, nil, nil, nil, v.list)
+	v.md = newMasterDetail("Shared by me", v.master, "Choose a grant to see who used it, or to revoke it.")
+	v.content = v.md.content
+	return v
+}
+
+// granteeName is a contact's name, or the shortened DID.
+func (v *sharedByMeView) granteeName(did string) string {
+	if n, ok := v.names[did]; ok {
+		return n
+	}
+	return shortDID(did)
+}
+
+// reload reads the grants, the access log and the contacts.
+func (v *sharedByMeView) reload() {
+	w := v.u.openWallet()
+	if w == nil {
+		return
+	}
+	var grants []wallet.GrantRecord
+	var access []wallet.AccessEntry
+	names := map[string]string{}
+	v.u.run(func() error {
+		all, err := w.Grants()
+		if err != nil {
+			return err
+		}
+		for _, g := range all {
+			if g.Direction == wallet.Issued {
+				grants = append(grants, g)
+			}
+		}
+		access, _ = w.AccessLog()
+		cs, _ := w.Contacts()
+		for _, c := range cs {
+			names[c.DID] = c.Name
+		}
+		return nil
+	}, func(err error) {
+		if err != nil {
+			v.empty.SetText(userMessage(err))
+			v.empty.Show()
+			return
+		}
+		v.grants, v.access, v.names = grants, access, names
+		if len(grants) > 0 {
+			v.empty.Hide()
+		} else {
+			v.empty.Show()
+		}
+		v.master.Refresh() // lay out again without (or with) the hint
+		v.list.UnselectAll()
+		v.list.Refresh()
+	})
+}
+
+// accessesOf are the presentations of g, or of a grant delegated from it.
+func (v *sharedByMeView) accessesOf(g wallet.GrantRecord) []wallet.AccessEntry {
+	var out []wallet.AccessEntry
+	for _, e := range v.access {
+		if e.Grant == g.Hash || e.Root == g.Hash {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// open shows one grant.
+func (v *sharedByMeView) open(g wallet.GrantRecord) {
+	v.detail = v.u.newGrantPage(g, v.granteeName(g.Grantee), v.accessesOf(g), v.reload)
+	v.md.show(g.Summary, v.detail.content)
+}
+
+// grantRow is one grant in a list: who, what, and its status.
+type grantRow struct {
+	widget.BaseWidget
+	who, what, until *widget.Label
+	status           *widget.Label
+}
+
+func newGrantRow() *grantRow {
+	r := &grantRow{who: widget.NewLabel(""), what: widget.NewLabel(""), until: widget.NewLabel(""), status: widget.NewLabel("")}
+	r.who.TextStyle.Bold = true
+	r.who.Truncation = fyne.TextTruncateEllipsis
+	r.what.Truncation = fyne.TextTruncateEllipsis
+	r.until.Truncation = fyne.TextTruncateEllipsis
+	r.until.SizeName = theme.SizeNameCaptionText
+	r.until.Importance = widget.LowImportance
+	r.status.TextStyle.Bold = true
+	r.ExtendBaseWidget(r)
+	return r
+}
+
+// set shows a grant in the row.
+func (r *grantRow) set(who, what, status, until string) {
+	r.who.SetText(who)
+	r.what.SetText(what)
+	r.until.SetText(until)
+	r.status.Importance = statusImportance(status)
+	r.status.SetText(status)
+}
+
+func (r *grantRow) CreateRenderer() fyne.WidgetRenderer {
+	return widget.NewSimpleRenderer(container.NewBorder(nil, nil, nil, r.status,
+		container.New(&tightVBox{}, r.who, r.what, r.until)))
+}
+
+// grantPage is one issued grant: status, window, the records it covers,
+// who presented it, and revoke.
+type grantPage struct {
+	u        *UI
+	content  fyne.CanvasObject
+	grant    wallet.GrantRecord
+	status   *widget.Label
+	records  *fyne.Container
+	access   *fyne.Container
+	revoke   *widget.Button
+	confirm  *dialog.ConfirmDialog
+	progress *widget.ProgressBarInfinite
+	step     *widget.Label // what the revocation is waiting for
+	onChange func()
+}
+
+func (u *UI) newGrantPage(g wallet.GrantRecord, who string, accesses []wallet.AccessEntry, onChange func()) *grantPage {
+	p := &grantPage{u: u, grant: g, onChange: onChange}
+	p.status = heading("")
+	p.step = wrapped("")
+	p.progress = widget.NewProgressBarInfinite()
+	p.progress.Hide()
+	p.revoke = widget.NewButtonWithIcon("Revoke…", theme.CancelIcon(), u.act(p.askRevoke))
+	p.revoke.Importance = widget.DangerImportance
+	p.showStatus()
+
+	facts := widget.NewForm(
+		widget.NewFormItem("With", wrapped(who)),
+		widget.NewFormItem("DID", mono(g.Grantee)),
+		widget.NewFormItem("Covers", wrapped(g.Summary)),
+		widget.NewFormItem("From", wrapped(dateTime(g.NotBefore))),
+		widget.NewFormItem("Until", wrapped(dateTime(g.ExpiresAt))),
+		widget.NewFormItem("Re-share", wrapped(depthText(g.Depth))),
+	)
+	if g.Links > 1 {
+		facts.Append("Chain", wrapped(fmt.Sprintf("your re-share of a grant you received (%d links)", g.Links)))
+	}
+	copyLink := widget.NewButtonWithIcon("Copy link", theme.ContentCopyIcon(), u.act(func() { u.app.Clipboard().SetContent(g.Link) }))
+
+	p.records = container.NewVBox()
+	p.access = container.NewVBox()
+	p.fillAccess(accesses)
+	p.loadRecords()
+	p.content = container.NewScroll(container.NewPadded(container.NewVBox(
+		p.status, facts, buttonRow(copyLink, p.revoke), p.progress, p.step,
+		section("Records it covers", p.records),
+		section("Access log", p.access),
+	)))
+	return p
+}
+
+// showStatus shows the grant's status and whether it can still be revoked.
+func (p *grantPage) showStatus() {
+	st := p.grant.Status(p.u.now())
+	p.status.Importance = statusImportance(st)
+	p.status.SetText(capitalize(st) + ": " + untilText(p.grant, p.u.now()))
+	if st == "revoked" || st == "expired" {
+		p.revoke.Disable()
+	} else {
+		p.revoke.Enable()
+	}
+}
+
+// fillAccess lists who presented the grant, and what they got.
+func (p *grantPage) fillAccess(entries []wallet.AccessEntry) {
+	if len(entries) == 0 {
+		l := wrapped("Nobody has used this grant yet.")
+		l.Importance = widget.LowImportance
+		p.access.Add(l)
+		return
+	}
+	for _, e := range entries {
+		what := "served"
+		if !e.Granted {
+			what = "refused: " + oneLine(e.Reason)
+		}
+		who := shortAddress(e.Grantee)
+		if e.Links > 1 {
+			who += fmt.Sprintf(" (through %d re-share%s)", e.Links-1, plural(e.Links-1))
+		}
+		l := wrapped(dateTime(e.Time) + " · " + who + " · " + what)
+		if !e.Granted {
+			l.Importance = widget.DangerImportance
+		}
+		p.access.Add(l)
+	}
+}
+
+// loadRecords lists the records the grant covers (a re-share covers what
+// the grant it came from covers).
+func (p *grantPage) loadRecords() {
+	w := p.u.openWallet()
+	if w == nil {
+		return
+	}
+	if len(p.grant.Records) == 0 {
+		p.records.Add(wrapped("What the grant you received covers, within the categories you kept."))
+		return
+	}
+	var lines []string
+	p.u.run(func() error {
+		var recs []wallet.Record
+		missing := 0
+		for _, id := range p.grant.Records {
+			if r, err := w.Record(id); err == nil {
+				recs = append(recs, r)
+			} else {
+				missing++
+			}
+		}
+		slices.SortStableFunc(recs, byDateThenSummary)
+		for i, r := range recs {
+			if i == maxListedRecords {
+				lines = append(lines, fmt.Sprintf("and %d more", len(recs)-i))
+				break
+			}
+			lines = append(lines, r.Summary+" · "+recordMeta(r))
+		}
+		if missing > 0 {
+			lines = append(lines, fmt.Sprintf("%d record%s no longer in the wallet", missing, plural(missing)))
+		}
+		return nil
+	}, func(error) {
+		for _, l := range lines {
+			p.records.Add(wrapped(l))
+		}
+	})
+}
+
+// askRevoke asks before revoking: it cannot be undone.
+func (p *grantPage) askRevoke() {
+	p.confirm = dialog.NewConfirm("Revoke this grant?",
+		"From now on nobody can use it, nor anything re-shared from it. This cannot be undone. "+
+			"What they already opened cannot be taken back.", func(ok bool) {
+			if ok {
+				p.doRevoke()
+			}
+		}, p.u.win)
+	p.confirm.SetConfirmText("Revoke")
+	p.confirm.SetConfirmImportance(widget.DangerImportance)
+	p.confirm.Show()
+}
+
+// doRevoke publishes the revocation, then waits until the registry itself
+// reports it.
+func (p *grantPage) doRevoke() {
+	w := p.u.openWallet()
+	if w == nil {
+		return
+	}
+	chain, err := p.u.chainState()
+	if err != nil {
+		p.step.SetText(userMessage(err))
+		return
+	}
+	p.revoke.Disable()
+	p.progress.Show()
+	p.step.Importance = widget.MediumImportance
+	p.step.SetText("Publishing the revocation…")
+	g := p.grant
+	var confirmed time.Time
+	p.u.run(func() (err error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		if g, err = w.Revoke(ctx, g, p.u.revoker()); err != nil {
+			return err
+		}
+		fyne.Do(func() { p.step.SetText("Waiting for the registry to confirm…") })
+		deadline := time.Now().Add(revokeConfirmTimeout)
+		for {
+			confirmed, err = w.RevokedOnChain(ctx, chain, g)
+			if err == nil && !confirmed.IsZero() || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+		if confirmed.IsZero() {
+			if err == nil {
+				err = errors.New("the registry does not show the revocation yet")
+			}
+			return fmt.Errorf("submitted in transaction %s, but not confirmed: %w", g.RevokeTx, err)
+		}
+		return nil
+	}, func(err error) {
+		p.progress.Hide()
+		if !g.RevokedAt.IsZero() {
+			p.grant = g
+		}
+		p.showStatus()
+		if err != nil {
+			p.step.Importance = widget.DangerImportance
+			p.step.SetText(userMessage(err))
+			return
+		}
+		p.step.Importance = widget.SuccessImportance
+		p.step.SetText("The registry confirmed the revocation at " + dateTime(confirmed) + " (transaction " + shortHash(g.RevokeTx) + ").")
+		if p.onChange != nil {
+			p.onChange()
+		}
+	})
+}
+
+// shortHash abbreviates a transaction hash.
+func shortHash(h string) string {
+	if len(h) < 16 {
+		return h
+	}
+	return h[:10] + "…" + h[len(h)-6:]
+}

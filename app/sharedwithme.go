@@ -1,0 +1,242 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/healthwallet/healthwallet/share/grant"
+	"github.com/healthwallet/healthwallet/wallet"
+)
+
+// sharedWithMeView is for specialists and family: redeem a grant (a pasted
+// link or a QR code image), see it verified or refused with the exact
+// reason, fetch with progress, then read, export and re-share what it
+// holds (receivedpage.go).
+type sharedWithMeView struct {
+	u        *UI
+	content  fyne.CanvasObject
+	md       *masterDetail
+	link     *widget.Entry
+	openQR   *widget.Button
+	redeem   *widget.Button
+	progress *widget.ProgressBar
+	verdict  *widget.Label // the verification result
+	grants   []wallet.GrantRecord
+	list     *widget.List
+	empty    *widget.Label
+	master   *fyne.Container
+	page     *receivedPage // the grant on show
+}
+
+func (u *UI) newSharedWithMeView() *sharedWithMeView {
+	v := &sharedWithMeView{u: u}
+	v.link = widget.NewMultiLineEntry()
+	v.link.Wrapping = fyne.TextWrapBreak
+	v.link.SetMinRowsVisible(3)
+	v.link.SetPlaceHolder("Paste a " + grant.LinkPrefix + "… link")
+	v.link.OnChanged = func(string) { u.touch() }
+	v.openQR = widget.NewButtonWithIcon("Open QR image…", theme.FolderOpenIcon(), u.act(v.chooseQR))
+	v.redeem = widget.NewButtonWithIcon("Redeem", theme.DownloadIcon(), u.act(v.submit))
+	v.redeem.Importance = widget.HighImportance
+	v.progress = widget.NewProgressBar()
+	v.progress.Hide()
+	v.verdict = wrapped("")
+	v.list = widget.NewList(
+		func() int { return len(v.grants) },
+		func() fyne.CanvasObject { return newGrantRow() },
+		func(id widget.ListItemID, o fyne.CanvasObject) {
+			if id < len(v.grants) {
+				g := v.grants[id]
+				o.(*grantRow).set("From "+shortAddress(g.Issuer), g.Summary, g.Status(u.now()), untilText(g, u.now()))
+			}
+		})
+	v.list.OnSelected = func(id widget.ListItemID) {
+		u.touch()
+		if id < len(v.grants) {
+			v.open(v.grants[id], nil)
+		}
+	}
+	v.empty = wrapped("Nothing has been shared with you yet. Give people your DID (Settings) so they can share with you.")
+	v.empty.Importance = widget.LowImportance
+	redeemCard := section("Redeem a grant", v.link, buttonRow(v.openQR, v.redeem), v.progress, v.verdict)
+	v.master = container.NewBorder(container.NewVBox(redeemCard, v.empty), nil, nil, nil, v.list)
+	v.md = newMasterDetail("Shared with me", v.master, "Redeem a grant, or choose one to read what it shares.")
+	v.content = v.md.content
+	return v
+}
+
+// reload reads the grants this wallet received.
+func (v *sharedWithMeView) reload() {
+	w := v.u.openWallet()
+	if w == nil {
+		return
+	}
+	var grants []wallet.GrantRecord
+	v.u.run(func() error {
+		all, err := w.Grants()
+		for _, g := range all {
+			if g.Direction == wallet.Received {
+				grants = append(grants, g)
+			}
+		}
+		return err
+	}, func(err error) {
+		if err != nil {
+			v.empty.SetText(userMessage(err))
+			v.empty.Show()
+			return
+		}
+		v.grants = grants
+		if len(grants) > 0 {
+			v.empty.Hide()
+		} else {
+			v.empty.Show()
+		}
+		v.master.Refresh() // lay out again without (or with) the hint
+		v.list.UnselectAll()
+		v.list.Refresh()
+	})
+}
+
+// chooseQR reads a grant link from a QR code image file.
+func (v *sharedWithMeView) chooseQR() {
+	d := dialog.NewFileOpen(func(rc fyne.URIReadCloser, err error) {
+		if err != nil {
+			v.u.showError(err)
+			return
+		}
+		if rc == nil {
+			return
+		}
+		rc.Close()
+		if rc.URI().Scheme() != "file" {
+			v.showVerdict(widget.DangerImportance, "Reading a QR code needs an image file on this device; paste the link instead.")
+			return
+		}
+		v.readQR(rc.URI().Path())
+	}, v.u.win)
+	d.SetFilter(storage.NewExtensionFileFilter([]string{".png", ".jpg", ".jpeg", ".gif"}))
+	d.Show()
+}
+
+// readQR puts the link in a QR code image into the link box.
+func (v *sharedWithMeView) readQR(path string) {
+	var link string
+	v.u.run(func() (err error) {
+		link, err = decodeQRImage(path)
+		return err
+	}, func(err error) {
+		if err != nil {
+			v.showVerdict(widget.DangerImportance, userMessage(err))
+			return
+		}
+		v.link.SetText(link)
+		v.showVerdict(widget.MediumImportance, "Read a grant from the QR code. Tap Redeem to check and fetch it.")
+	})
+}
+
+func (v *sharedWithMeView) showVerdict(imp widget.Importance, text string) {
+	v.verdict.Importance = imp
+	v.verdict.SetText(text)
+}
+
+// submit verifies the grant, fetches what it shares with progress and
+// records it as received.
+func (v *sharedWithMeView) submit() {
+	w := v.u.openWallet()
+	if w == nil || v.redeem.Disabled() {
+		return
+	}
+	link := strings.Join(strings.Fields(v.link.Text), "")
+	if !strings.HasPrefix(link, grant.LinkPrefix) && !grant.IsBundleLink(link) {
+		v.showVerdict(widget.DangerImportance, "This is not a grant link: it starts with "+grant.LinkPrefix)
+		return
+	}
+	chain, err := v.u.chainState()
+	if err != nil {
+		v.showVerdict(widget.DangerImportance, userMessage(err))
+		return
+	}
+	v.redeem.Disable()
+	v.progress.SetValue(0)
+	v.progress.Show()
+	v.showVerdict(widget.MediumImportance, "Checking the signature, the dates and the revocation registry…")
+	fetching := false
+	progress := func(done, total int64) {
+		if total <= 0 {
+			return
+		}
+		fyne.Do(func() {
+			if !fetching {
+				fetching = true
+				v.showVerdict(widget.MediumImportance, "Verified. Fetching the records…")
+			}
+			v.progress.SetValue(float64(done) / float64(total))
+		})
+	}
+	var red *wallet.Redeemed
+	v.u.run(func() (err error) {
+		red, err = w.Redeem(context.Background(), link, chain, wallet.RedeemOptions{Progress: progress, Listen: v.u.opts.RedeemListen})
+		return err
+	}, func(err error) {
+		v.redeem.Enable()
+		v.progress.Hide()
+		if err != nil {
+			v.showVerdict(widget.DangerImportance, redeemFailure(err))
+			return
+		}
+		v.link.SetText("")
+		v.reload()
+		v.open(red.Record, red.Bundle)
+		n := 0
+		if v.page != nil {
+			n = len(v.page.resources)
+		}
+		v.showVerdict(widget.SuccessImportance, fmt.Sprintf("Verified: a grant from %s (%s), valid until %s. Received %d FHIR resource%s.",
+			shortAddress(red.Record.Issuer), chainText(red.Record.Links), dateTime(red.Record.ExpiresAt), n, plural(n)))
+	})
+}
+
+// verifyRefusals are the reasons a verifier refuses a grant.
+var verifyRefusals = []error{grant.ErrMalformed, grant.ErrBadSignature, grant.ErrWrongDomain, grant.ErrNotYetValid,
+	grant.ErrExpired, grant.ErrTooLong, grant.ErrWrongGrantee, grant.ErrNotGranted, grant.ErrBrokenChain,
+	grant.ErrWidened, grant.ErrRevoked, grant.ErrRevocationUnknown, grant.ErrWrongKey}
+
+// redeemFailure says why a redemption failed: refused by verification,
+// with the verifier's exact reason, or not fetched.
+func redeemFailure(err error) string {
+	var ve *grant.VerifyError
+	if errors.As(err, &ve) {
+		return "Refused: " + oneLine(ve.Error()) + "."
+	}
+	for _, r := range verifyRefusals {
+		if errors.Is(err, r) {
+			return "Refused: " + oneLine(err.Error()) + "."
+		}
+	}
+	return "Could not fetch: " + oneLine(err.Error()) + "."
+}
+
+// chainText describes a grant's delegation chain.
+func chainText(links int) string {
+	if links <= 1 {
+		return "directly from the patient"
+	}
+	return fmt.Sprintf("re-shared %d time%s", links-1, plural(links-1))
+}
+
+// open shows a received grant; bundle is its package when just fetched,
+// nil to read it from the wallet.
+func (v *sharedWithMeView) open(g wallet.GrantRecord, bundle []byte) {
+	v.page = v.u.newReceivedPage(g, bundle)
+	v.md.show("From "+shortAddress(g.Issuer), v.page.content)
+}
