@@ -385,3 +385,15 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestCVXNames: SMART Health Cards carry CVX codes without displays.
+func TestCVXNames(t *testing.T) {
+	r := resourceJSON(t, `{"resourceType":"Immunization","vaccineCode":{"coding":[{"system":"http://hl7.org/fhir/sid/cvx","code":"207"}]},"occurrenceDateTime":"2021-01-01"}`)
+	if got := Summary(r); got != "COVID-19 vaccine, Moderna (mRNA) · 2021-01-01" {
+		t.Fatalf("summary %q", got)
+	}
+	unknown := resourceJSON(t, `{"resourceType":"Immunization","vaccineCode":{"coding":[{"system":"http://hl7.org/fhir/sid/cvx","code":"999"}]}}`)
+	if got := Summary(unknown); got != "999" {
+		t.Fatalf("unknown code summary %q", got)
+	}
+}

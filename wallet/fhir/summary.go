@@ -183,7 +183,8 @@ func dosage(b *Object) string {
 	return ""
 }
 
-// conceptText returns the display or text of a CodeableConcept.
+// conceptText returns the display or text of a CodeableConcept (or a
+// known CVX vaccine name when a card gives only the code).
 func conceptText(cc *Object) string {
 	if cc == nil {
 		return ""
@@ -194,6 +195,9 @@ func conceptText(cc *Object) string {
 	_, code, display := codingOf(cc)
 	if display != "" {
 		return display
+	}
+	if name := cvxName(cc); name != "" {
+		return name
 	}
 	return code
 }
