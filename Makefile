@@ -27,6 +27,7 @@ $(BIN):
 .PHONY: test
 test:
 	$(TESTENV) CGO_ENABLED=0 $(GO) test -tags ci -count=1 ./...
+	$(TESTENV) CGO_ENABLED=0 $(GO) test -tags "ci mobile" -count=1 ./app/
 	$(MAKE) build
 	./scripts/cli-smoke.sh ./$(BIN)
 	./scripts/demo.sh ./$(BIN)
@@ -65,6 +66,12 @@ vault-build:
 .PHONY: vault-dev
 vault-dev: vault-build
 	./scripts/vault-dev.sh start
+
+# Screenshots of the main screens, desktop and phone layout, from the real
+# cgo binary under Xvfb (needs xvfb, imagemagick, xdotool), into docs/.
+.PHONY: screenshots
+screenshots:
+	./scripts/screenshots.sh docs
 
 .PHONY: lint
 lint:

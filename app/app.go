@@ -14,6 +14,7 @@ package app
 import (
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"fyne.io/fyne/v2"
@@ -40,6 +41,10 @@ var (
 func Run(home string) error {
 	a := fyneapp.NewWithID(ID)
 	a.SetIcon(Icon)
+	if home == "" || isMobile() {
+		// A phone keeps the wallet in the app's private storage.
+		home = filepath.Join(a.Storage().RootURI().Path(), "wallet")
+	}
 	w := a.NewWindow("Health Wallet")
 	ui := New(a, w, home, Options{})
 	if isMobile() {

@@ -105,20 +105,48 @@ const (
 
 var revocationCounter = catalog.IDFromHash([]byte("revocation-index-counter"))
 
-// nextRevocationIndex hands out revocation secret indexes, never twice.
-func (w *Wallet) nextRevocationIndex() (uint64, error) {
+// nextRevocationIndex hands out revocation secret indexes, never twice, and
+// anchored to time: index = issuance second << 8 | sequence. A wallet
+// restored from its phrase has lost its counter but not the clock, so its
+// new grants cannot reuse an old grant's secret; and any grant's secret can
+// be found again from the grant alone (RevocationIndexOf).
+func (w *Wallet) nextRevocationIndex(issued time.Time) (uint64, error) {
 	cat, err := w.Catalog()
 	if err != nil {
 		return 0, err
 	}
-	var idx uint64
+	idx := uint64(issued.Unix()) << 8
 	err = cat.Update(func(tx *catalog.Tx) error {
 		if b, err := tx.Get(catalog.Settings, revocationCounter); err == nil && len(b) == 8 {
-			idx = binary.BigEndian.Uint64(b)
+			idx = max(idx, binary.BigEndian.Uint64(b))
 		}
 		return tx.Put(catalog.Settings, revocationCounter, binary.BigEndian.AppendUint64(nil, idx+1))
 	})
 	return idx, err
+}
+
+// ErrNotIssuedHere: the grant was not issued by this wallet's identity.
+var ErrNotIssuedHere = errors.New("this wallet did not issue that grant")
+
+// RevocationIndexOf finds the index of the revocation secret of a grant this
+// wallet issued, from the grant alone (no catalog needed): the index is its
+// notBefore second shifted left 8, plus a sequence number under 256.
+func (w *Wallet) RevocationIndexOf(g *grant.Grant) (uint64, error) {
+	keys, err := w.Keys()
+	if err != nil {
+		return 0, err
+	}
+	if g.Issuer != common.HexToAddress(keys.Address().String()) {
+		return 0, ErrNotIssuedHere
+	}
+	chainID := new(big.Int).SetUint64(g.Domain.ChainID)
+	for seq := uint64(0); seq < 1<<16; seq++ { // a busy second, or a clock that moved
+		idx := g.NotBefore<<8 + seq
+		if registry.RevocationID(chainID, g.Domain.Registry, revocationSecret(keys, idx)) == g.RevocationID {
+			return idx, nil
+		}
+	}
+	return 0, errors.New("no revocation secret of this wallet matches the grant")
 }
 
 func revocationSecret(keys *identity.Keys, idx uint64) [32]byte {
@@ -156,7 +184,7 @@ func (w *Wallet) IssueGrant(ctx context.Context, req GrantRequest, chain ChainCo
 	if err != nil {
 		return nil, err
 	}
-	idx, err := w.nextRevocationIndex()
+	idx, err := w.nextRevocationIndex(now)
 	if err != nil {
 		return nil, err
 	}
@@ -361,6 +389,25 @@ func (w *Wallet) Revoke(ctx context.Context, g GrantRecord, r Revoker) (GrantRec
 	}
 	g.RevokedAt, g.RevokeTx = w.now().UTC(), tx.Hex()
 	return g, w.putGrant(g)
+}
+
+// RevokeLink revokes a grant this wallet issued, given its link: for a
+// wallet restored from its phrase, which has lost its grant records but can
+// find each grant's secret again (RevocationIndexOf).
+func (w *Wallet) RevokeLink(ctx context.Context, link string, r Revoker) (common.Hash, error) {
+	c, err := grant.ParseLink(link)
+	if err != nil {
+		return common.Hash{}, err
+	}
+	keys, err := w.Keys()
+	if err != nil {
+		return common.Hash{}, err
+	}
+	idx, err := w.RevocationIndexOf(c.Leaf())
+	if err != nil {
+		return common.Hash{}, err
+	}
+	return r.Revoke(ctx, [][32]byte{revocationSecret(keys, idx)})
 }
 
 // RevocationSecretOf returns the secret that revokes an issued grant (for
@@ -654,7 +701,8 @@ func (w *Wallet) Delegate(ctx context.Context, link string, req DelegateRequest,
 	}
 	now := w.now().UTC()
 	exp := min(uint64(now.Add(req.Duration).Unix()), parent.ExpiresAt)
-	idx, err := w.nextRevocationIndex()
+	nb := max(uint64(now.Unix()), parent.NotBefore)
+	idx, err := w.nextRevocationIndex(time.Unix(int64(nb), 0))
 	if err != nil {
 		return nil, err
 	}
@@ -662,7 +710,7 @@ func (w *Wallet) Delegate(ctx context.Context, link string, req DelegateRequest,
 		Domain: chain.Domain(), GranteeKey: granteeKey.SerializeCompressed(), Packages: parent.Packages,
 		Providers: parent.Providers, ResourceTypes: parent.ResourceTypes, Categories: parent.Categories,
 		Sensitive: parent.Sensitive, Operations: parent.Operations &^ grant.Delegate, Depth: req.Delegable,
-		NotBefore: max(uint64(now.Unix()), parent.NotBefore), ExpiresAt: exp,
+		NotBefore: nb, ExpiresAt: exp,
 		RevocationID: registry.RevocationID(new(big.Int).SetUint64(chain.ChainID), chain.Registry, revocationSecret(keys, idx)),
 		Nonce:        randomNonce(),
 	}

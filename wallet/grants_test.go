@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/healthwallet/healthwallet/share/registry"
 	"github.com/healthwallet/healthwallet/share/relay"
 	"github.com/healthwallet/healthwallet/wallet/fhir"
+	"github.com/healthwallet/healthwallet/wallet/identity"
 )
 
 // startDevnet runs a real local chain (go-ethereum, the registry deployed)
@@ -203,5 +205,63 @@ func TestLongGrantThroughKeyBundle(t *testing.T) {
 	}
 	if out.Len() == 0 {
 		t.Fatal("nothing received")
+	}
+}
+
+// TestRestoredWalletRevocation: a wallet restored from its phrase (catalog
+// lost) issues grants that are not born revoked, and can still revoke a
+// grant it issued before, from the grant's link.
+func TestRestoredWalletRevocation(t *testing.T) {
+	ctx := context.Background()
+	d, chain := startDevnet(t)
+	phrase, _ := identity.NewPhrase()
+	before, err := Create(filepath.Join(t.TempDir(), "before"), phrase, pass, fast)
+	if err != nil {
+		t.Fatal(err)
+	}
+	specialist := newWallet(t)
+	data, _ := fixtures.Named("Clemente_Kreiger").Read()
+	before.ImportFHIR(ctx, "c.json", data)
+	req := GrantRequest{To: specialist.Info().DID, Selection: Selection{Categories: []fhir.Category{fhir.Labs}}, Duration: time.Hour, Providers: []string{"/ip4/127.0.0.1/tcp/1/p2p/12D3KooWA4Xop1JaT3MHxwYMkCepYsv4iPVopMXwCz5iHYdBfeSB"}}
+	old1, _ := before.IssueGrant(ctx, req, chain)
+	old2, _ := before.IssueGrant(ctx, req, chain)
+	revoker := directRevoker(t, d, chain)
+	issued, _ := before.FindGrant(old1.Record.Hash[:12])
+	if _, err := before.Revoke(ctx, issued, revoker); err != nil {
+		t.Fatal(err)
+	}
+	before.Lock()
+
+	// Restored elsewhere, a moment later: a new grant is valid.
+	restored, err := Create(filepath.Join(t.TempDir(), "after"), phrase, pass, fast)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer restored.Lock()
+	restored.clock = func() time.Time { return time.Now().Add(2 * time.Second) }
+	restored.ImportFHIR(ctx, "c.json", data)
+	fresh, err := restored.IssueGrant(ctx, req, chain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, _ := ethclient.Dial(chain.RPC)
+	defer client.Close()
+	reg := registry.NewClient(client, chain.Registry)
+	at, err := reg.RevokedAtBatch(ctx, [][32]byte{fresh.Chain.Leaf().RevocationID, old2.Chain.Leaf().RevocationID})
+	if err != nil || at[0] != 0 || at[1] != 0 {
+		t.Fatalf("after restore: new grant revoked at %v (%v)", at, err)
+	}
+	// The restored wallet revokes the old, unrevoked grant from its link.
+	if _, err := restored.RevokeLink(ctx, old2.Link, revoker); err != nil {
+		t.Fatal(err)
+	}
+	at, _ = reg.RevokedAtBatch(ctx, [][32]byte{old2.Chain.Leaf().RevocationID, fresh.Chain.Leaf().RevocationID})
+	if at[0] == 0 || at[1] != 0 {
+		t.Fatalf("revoke by link: old %d, fresh %d", at[0], at[1])
+	}
+	// Another wallet's grant is refused.
+	other := newWallet(t)
+	if _, err := other.RevokeLink(ctx, old2.Link, revoker); !errors.Is(err, ErrNotIssuedHere) {
+		t.Fatalf("foreign grant: %v", err)
 	}
 }

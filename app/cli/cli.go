@@ -70,7 +70,7 @@ func init() {
 		{"export", "(--records IDS | --category C... | --ips) [--since D] [--until D] [--include-sensitive S...] [--out FILE]", "write a FHIR Bundle of the selection (the share package a grant would carry)", runExport},
 		{"grant", "--to DID (--records IDS | --category C... | --ips) --for DURATION [--delegable N] [--qr FILE.png] [--json]", "share records for a limited time; prints the link (--json: id, link, typedData, signature)", runGrant},
 		{"grants", "[--json]", "list grants issued and received, with status and accesses", runGrants},
-		{"revoke", "GRANT [--relay URL | --key HEX]", "revoke a grant on the registry (through a relay: no ETH needed)", runRevoke},
+		{"revoke", "GRANT|LINK [--relay URL | --key HEX]", "revoke a grant you issued, by id or by its link (through a relay: no ETH needed)", runRevoke},
 		{"redeem", "LINK|FILE [--out DIR] [--json]", "verify a grant, fetch and decrypt what it shares", runRedeem},
 		{"delegate", "LINK --to DID --for DURATION [--delegable N] [--category C...]", "re-share a grant you hold, within its limits", runDelegate},
 		{"access", "[--json]", "the access log: who presented your grants, and what they got", runAccess},
@@ -124,11 +124,13 @@ func Main(args []string, env Env) int {
 			usage(env.Stderr)
 			return ExitUsage
 		}
+		// Without a usable home (a phone has no config directory) the app
+		// keeps the wallet in its own storage.
 		home, err := c.resolveHome()
-		if err == nil {
-			err = env.OpenApp(home)
+		if err != nil {
+			home = ""
 		}
-		return c.finish(err)
+		return c.finish(env.OpenApp(home))
 	}
 	for _, cmd := range commands {
 		if cmd.name == rest[0] {

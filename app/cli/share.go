@@ -183,15 +183,24 @@ func runRevoke(c *ctx, args []string) error {
 		return err
 	}
 	defer w.Lock()
-	g, err := w.FindGrant(pos[0])
-	if err != nil {
-		return err
-	}
 	r, done, err := c.revoker(cfg, *relayURL, *keyHex)
 	if err != nil {
 		return err
 	}
 	defer done()
+	if strings.HasPrefix(strings.TrimSpace(pos[0]), grant.LinkPrefix) {
+		// A grant link: works on a wallet restored from its phrase too.
+		tx, err := w.RevokeLink(c.Context, pos[0], r)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.Stdout, "revoked the grant in transaction %s\n", tx.Hex())
+		return nil
+	}
+	g, err := w.FindGrant(pos[0])
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(c.Stderr, "revoking %s (%s)…\n", g.ID, g.Summary)
 	g, err = w.Revoke(c.Context, g, r)
 	if err != nil {
