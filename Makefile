@@ -79,7 +79,10 @@ lint:
 	CGO_ENABLED=0 $(GO) vet -tags ci ./...
 	CGO_ENABLED=0 $(GO) tool staticcheck -tags ci ./...
 
+# fyne's packager rewrites FyneApp.toml (and bumps Build); the copy keeps
+# the committed file as it is.
 .PHONY: package
 package:
-	CGO_ENABLED=1 $(GO) tool fyne package -os linux -release
-	mkdir -p dist && mv -f "Health Wallet.tar.xz" dist/ 2>/dev/null || true
+	cp FyneApp.toml .FyneApp.toml.keep
+	CGO_ENABLED=1 $(GO) tool fyne package -os linux -release; status=$$?; mv -f .FyneApp.toml.keep FyneApp.toml; exit $$status
+	mkdir -p dist && mv -f "Health Wallet.tar.xz" dist/
