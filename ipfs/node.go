@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -86,6 +87,42 @@ type Node struct {
 
 	served atomic.Int64 // blocks handed to peers
 	denied atomic.Int64 // block requests refused by the gate
+	roots  rootsCache
+}
+
+// rootsCacheTTL bounds how stale a cached block→roots answer may be. The
+// index lives in a file other processes write (a CLI import while the node
+// serves), so answers expire; within the TTL a DAG imported meanwhile that
+// shares a block may be refused for that block once, never wrongly served.
+const rootsCacheTTL = 10 * time.Second
+
+// rootsCache spares bitswap's per-block filter a database open per request.
+type rootsCache struct {
+	mu sync.Mutex
+	m  map[cid.Cid]cachedRoots
+}
+
+type cachedRoots struct {
+	roots []cid.Cid
+	at    time.Time
+}
+
+func (r *rootsCache) get(c cid.Cid, load func(cid.Cid) []cid.Cid) []cid.Cid {
+	now := time.Now()
+	r.mu.Lock()
+	if e, ok := r.m[c]; ok && now.Sub(e.at) < rootsCacheTTL {
+		r.mu.Unlock()
+		return e.roots
+	}
+	r.mu.Unlock()
+	roots := load(c)
+	r.mu.Lock()
+	if r.m == nil || len(r.m) > 1<<16 {
+		r.m = map[cid.Cid]cachedRoots{}
+	}
+	r.m[c] = cachedRoots{roots, now}
+	r.mu.Unlock()
+	return roots
 }
 
 // StartNode starts a node serving store.
@@ -128,9 +165,10 @@ func StartNode(ctx context.Context, store *Store, cfg NodeConfig) (*Node, error)
 }
 
 // allowBlock is bitswap's per-request filter: a block goes to p only if some
-// DAG containing it is allowed for p.
+// DAG containing it is allowed for p. The gate decides every time; only the
+// block→roots lookup is cached (see rootsCache).
 func (n *Node) allowBlock(p peer.ID, c cid.Cid) bool {
-	for _, root := range n.store.index.rootsOf(c) {
+	for _, root := range n.roots.get(c, n.store.index.rootsOf) {
 		if n.gate.Allowed(p, root) {
 			n.served.Add(1)
 			return true

@@ -97,9 +97,6 @@ func OpenStore(dir string, opts StoreOptions) (*Store, error) {
 // Close closes the block store and index.
 func (s *Store) Close() error { return s.closer() }
 
-// Blockstore returns the underlying block store.
-func (s *Store) Blockstore() blockstore.Blockstore { return s.blocks }
-
 // Import encrypts size bytes of content under a fresh key and stores them.
 func (s *Store) Import(ctx context.Context, content io.Reader, size int64, progress Progress) (ObjectRef, error) {
 	id, key := NewKey()

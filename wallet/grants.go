@@ -449,15 +449,7 @@ func (w *Wallet) Redeem(ctx context.Context, link string, chain ChainConfig, opt
 	if err != nil {
 		return nil, err
 	}
-	store, err := w.Store()
-	if err != nil {
-		return nil, err
-	}
-	peerKey, err := w.PeerKey()
-	if err != nil {
-		return nil, err
-	}
-	node, err := ipfs.StartNode(ctx, store, ipfs.NodeConfig{Key: peerKey, Listen: opts.Listen})
+	node, err := w.startNode(ctx, opts.Listen, nil)
 	if err != nil {
 		return nil, err
 	}

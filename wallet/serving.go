@@ -47,15 +47,7 @@ type Serving struct {
 // and fetch the packages they cover; every presentation goes to the access
 // log.
 func (w *Wallet) Serve(ctx context.Context, cfg ServeConfig) (*Serving, error) {
-	store, err := w.Store()
-	if err != nil {
-		return nil, err
-	}
 	keys, err := w.Keys()
-	if err != nil {
-		return nil, err
-	}
-	peerKey, err := w.PeerKey()
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +71,7 @@ func (w *Wallet) Serve(ctx context.Context, cfg ServeConfig) (*Serving, error) {
 	}
 	w.allowPublic(allow)
 	gate := &eitherGate{gates: []ipfs.Gate{allow}}
-	node, err := ipfs.StartNode(ctx, store, ipfs.NodeConfig{Key: peerKey, Listen: listen, Gate: gate})
+	node, err := w.startNode(ctx, listen, gate)
 	if err != nil {
 		s.closeConn()
 		return nil, err
@@ -89,7 +81,7 @@ func (w *Wallet) Serve(ctx context.Context, cfg ServeConfig) (*Serving, error) {
 	s.Grants = serve.NewServer(node.Host(), patient, policy, func(a serve.Access) { w.RecordAccess(a) })
 	gate.add(s.Grants)
 	if cfg.Gateway != "" {
-		if s.Gateway, err = ipfs.StartGateway(store, cfg.Gateway); err != nil {
+		if s.Gateway, err = ipfs.StartGateway(node.Store(), cfg.Gateway); err != nil {
 			s.Close()
 			return nil, err
 		}
@@ -115,6 +107,20 @@ func (w *Wallet) Serve(ctx context.Context, cfg ServeConfig) (*Serving, error) {
 		}
 	}()
 	return s, nil
+}
+
+// startNode starts an IPFS node over this wallet's store with its peer
+// identity (Serve for the patient; Redeem for a grantee).
+func (w *Wallet) startNode(ctx context.Context, listen []string, gate ipfs.Gate) (*ipfs.Node, error) {
+	store, err := w.Store()
+	if err != nil {
+		return nil, err
+	}
+	peerKey, err := w.PeerKey()
+	if err != nil {
+		return nil, err
+	}
+	return ipfs.StartNode(ctx, store, ipfs.NodeConfig{Key: peerKey, Listen: listen, Gate: gate})
 }
 
 // allowPublic lets anyone fetch the objects in the Public bucket.

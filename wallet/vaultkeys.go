@@ -92,14 +92,8 @@ func UnlockFromVault(ctx context.Context, home string, v SeedVault) (*Wallet, er
 		return nil, err
 	}
 	defer clear(entropy)
-	created := ReadInfoOrZero(home).Created
-	return open(home, nil, keystore.Secret{Entropy: entropy, Created: created})
-}
-
-// ReadInfoOrZero returns the wallet's public facts, or zero ones.
-func ReadInfoOrZero(home string) Info {
-	info, _ := ReadInfo(home)
-	return info
+	info, _ := ReadInfo(home) // zero Created if wallet.json is missing
+	return open(home, nil, keystore.Secret{Entropy: entropy, Created: info.Created})
 }
 
 // RestoreKeystore writes a keystore file (from a backup) into an empty
