@@ -143,7 +143,11 @@ func Open(file []byte, passphrase string, digest []byte) (Secret, error) {
 	}
 	hdr, err := age.ExtractHeader(bytes.NewReader(file))
 	if err != nil {
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "EOF") {
+		// A prefix of a keystore that ends inside the header is shorter than
+		// the payload alone; a longer file whose header never ends was
+		// damaged (say its final newline flipped), not cut.
+		eof := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "EOF")
+		if eof && len(file) < payloadSize {
 			return Secret{}, fmt.Errorf("%w: the file ends inside its header", ErrTruncated)
 		}
 		return Secret{}, fmt.Errorf("%w: %v", ErrCorrupt, err)
