@@ -69,7 +69,7 @@ func (v *settingsView) backupTo(parent string) {
 	if w == nil {
 		return
 	}
-	dir := filepath.Join(parent, "healthwallet-backup-"+v.u.now().Format("20060102-150405"))
+	dir := filepath.Join(parent, "healthwallet-backup-"+v.u.now().Local().Format("20060102-150405"))
 	v.backupButton.Disable()
 	v.backupProgress.Show()
 	v.backupResult.SetText("")

@@ -18,6 +18,7 @@ import (
 	"github.com/ethereum/go-ethereum/ethclient"
 
 	"github.com/healthwallet/healthwallet/internal/fixtures"
+	"github.com/healthwallet/healthwallet/internal/testclock"
 	"github.com/healthwallet/healthwallet/ipfs"
 	"github.com/healthwallet/healthwallet/share/devnet"
 	"github.com/healthwallet/healthwallet/share/registry"
@@ -46,6 +47,7 @@ func (migratedApp) Metadata() fyne.AppMetadata {
 }
 
 func TestMain(m *testing.M) {
+	testclock.Fix() // every date renders in one fixed time zone
 	fyne.SetCurrentApp(migratedApp{test.NewApp()})
 	fyne.Do(func() {}) // fyne reads the migration once, now
 	runInline = true
@@ -90,7 +92,8 @@ func startChain(t *testing.T) (wallet.ChainConfig, wallet.Revoker) {
 }
 
 // hermetic keeps a test UI away from this machine's devnet file,
-// environment and network interfaces.
+// environment, network interfaces and date: its clock is the test clock
+// (internal/testclock), so every screen shows the same dates on any day.
 func hermetic(t *testing.T, opts *Options) {
 	if opts.Chain == nil && opts.ChainFile == "" {
 		opts.ChainFile = filepath.Join(t.TempDir(), "no-devnet.json")
@@ -103,6 +106,9 @@ func hermetic(t *testing.T, opts *Options) {
 	}
 	if opts.Getenv == nil {
 		opts.Getenv = func(string) string { return "" }
+	}
+	if opts.Now == nil {
+		opts.Now = testclock.Now
 	}
 }
 
@@ -232,6 +238,7 @@ var volatile = []struct {
 	{regexp.MustCompile(`12D3Koo[1-9A-HJ-NP-Za-km-z]+`), "PEER"},
 	{regexp.MustCompile(`http://127\.0\.0\.1:\d+`), "RPC"},
 	{regexp.MustCompile(`\d{1,2} [A-Z][a-z]{2} \d{4}( \d{2}:\d{2})?`), "DATE"},
+	{regexp.MustCompile(`\d{1,2} (January|February|March|April|May|June|July|August|September|October|November|December) \d{4}`), "DATE"},
 	{regexp.MustCompile(`\d+ (minute|hour|day)s?`), "DURATION"},
 	{regexp.MustCompile(`block \d+`), "block N"},
 	{regexp.MustCompile(`\d+(\.\d)? (bytes|[KMG]B)`), "SIZE"},

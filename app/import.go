@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
@@ -152,7 +151,7 @@ func (v *recordsView) importStream(rc fyne.URIReadCloser) {
 func importBytes(ctx context.Context, w *wallet.Wallet, name string, data []byte, progress func(done, total int64)) (wallet.ImportResult, error) {
 	ctype := http.DetectContentType(data)
 	if ctype == "application/pdf" || strings.HasPrefix(ctype, "image/") {
-		return w.ImportAttachment(ctx, name, ctype, bytes.NewReader(data), int64(len(data)), time.Now(), progress)
+		return w.ImportAttachment(ctx, name, ctype, bytes.NewReader(data), int64(len(data)), w.Now(), progress)
 	}
 	trimmed := bytes.TrimSpace(data)
 	if bytes.HasPrefix(trimmed, []byte("{")) && !bytes.Contains(trimmed[:min(len(trimmed), 200)], []byte(`"verifiableCredential"`)) {

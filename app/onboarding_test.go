@@ -8,6 +8,7 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
+	"github.com/healthwallet/healthwallet/internal/testclock"
 	"github.com/healthwallet/healthwallet/wallet"
 	"github.com/healthwallet/healthwallet/wallet/identity"
 )
@@ -18,7 +19,7 @@ const (
 	knownAddr   = "0x9858EfFD232B4033E47d90003D41EC34EcaEda94"
 )
 
-var fastWallet = wallet.Options{WorkFactor: 10}
+var fastWallet = wallet.Options{WorkFactor: 10, Now: testclock.Now}
 
 func newTestUI(t *testing.T, home string, opts Options) *UI {
 	t.Helper()

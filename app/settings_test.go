@@ -1,17 +1,17 @@
 package app
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/healthwallet/healthwallet/internal/plaintext"
+	"github.com/healthwallet/healthwallet/internal/testclock"
 	"github.com/healthwallet/healthwallet/wallet"
 	"github.com/healthwallet/healthwallet/wallet/catalog"
 )
@@ -105,22 +105,23 @@ func TestSettingsNodeAndChain(t *testing.T) {
 }
 
 func TestBackup(t *testing.T) {
-	u := openTestWallet(t, Options{Now: func() time.Time { return time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC) }})
+	u := openTestWallet(t, Options{Now: testclock.Frozen})
 	importFixture(t, u, "Liz_Conn")
 	tapTab(t, u, tabSettings)
 	v := u.settings
 	parent := t.TempDir()
 	v.backupTo(parent)
 	u.bg.Wait()
-	dir := filepath.Join(parent, "healthwallet-backup-20261121-100000")
+	dir := filepath.Join(parent, "healthwallet-backup-"+testclock.Frozen().In(testclock.Zone).Format("20060102-150405"))
 	mustContain(t, "backup", v.backupResult.Text, "Saved", dir, "healthwallet car import blocks.car")
 	for _, f := range []string{wallet.KeystoreFile, wallet.InfoFile, wallet.CatalogFile, backupCAR} {
 		b, err := os.ReadFile(filepath.Join(dir, f))
 		if err != nil || len(b) == 0 {
 			t.Fatalf("%s: %v", f, err)
 		}
-		if bytes.Contains(b, []byte("Body Height")) || bytes.Contains(b, []byte("Liz")) {
-			t.Fatalf("%s holds plaintext", f)
+		hits, err := plaintext.Find(f, b, "Body Height", "Hydrochlorothiazide", "Liz Conn", "27c911c6-f045-4ffa-af5d-6eba57ac94b2")
+		if err != nil || len(hits) > 0 {
+			t.Fatalf("%s holds plaintext: %v %v", f, hits, err)
 		}
 	}
 	// The copies open with the wallet's keys.

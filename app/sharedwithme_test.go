@@ -10,6 +10,7 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
+	"github.com/healthwallet/healthwallet/internal/testclock"
 	"github.com/healthwallet/healthwallet/ipfs"
 	"github.com/healthwallet/healthwallet/share/grant"
 	"github.com/healthwallet/healthwallet/wallet"
@@ -70,7 +71,7 @@ func TestRedeemReadExportAndReshare(t *testing.T) {
 	if p == nil || len(p.resources) == 0 || v.list.Length() != 1 {
 		t.Fatalf("after redeeming: page %v, %d grants", p != nil, v.list.Length())
 	}
-	want, _, _ := patient.SharePackage(t.Context(), wallet.Selection{Categories: []fhir.Category{fhir.Labs, fhir.Medications}}, time.Now())
+	want, _, _ := patient.SharePackage(t.Context(), wallet.Selection{Categories: []fhir.Category{fhir.Labs, fhir.Medications}}, testclock.Now())
 	doc, _ := fhir.Parse(want)
 	if len(p.resources) != len(doc.Resources) {
 		t.Fatalf("%d resources received, the package holds %d", len(p.resources), len(doc.Resources))

@@ -209,6 +209,9 @@ func (u *UI) idleTimeout() time.Duration {
 // lock hook is in place before anything can lock it, and the idle countdown
 // starts once the wallet is on screen.
 func (u *UI) opened(w *wallet.Wallet) {
+	if u.opts.Now != nil {
+		w.SetClock(u.opts.Now)
+	}
 	u.mu.Lock()
 	u.wallet = w
 	u.mu.Unlock()

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/healthwallet/healthwallet/internal/testclock"
 	"github.com/healthwallet/healthwallet/wallet/fhir"
 	"github.com/healthwallet/healthwallet/wallet/shc"
 )
@@ -50,7 +51,7 @@ func TestImportSMARTHealthCards(t *testing.T) {
 	if !strings.HasPrefix(imms[0].FullURL, "urn:uuid:") || !strings.HasPrefix(imms[0].Subject, "urn:uuid:") {
 		t.Fatalf("fullUrl %q subject %q", imms[0].FullURL, imms[0].Subject)
 	}
-	b, recs, err := w.SharePackage(ctx, Selection{Categories: []fhir.Category{fhir.Immunizations}}, time.Now())
+	b, recs, err := w.SharePackage(ctx, Selection{Categories: []fhir.Category{fhir.Immunizations}}, testclock.Now())
 	if err != nil || len(recs) != 4 || recs[0].Type != "Patient" {
 		t.Fatalf("package: %d records, %v", len(recs), err)
 	}
@@ -73,7 +74,7 @@ func TestImportSMARTHealthCards(t *testing.T) {
 	if rec.Card.Status != "revoked" {
 		t.Fatalf("stored as %q", rec.Card.Status)
 	}
-	w.clock = nil
+	w.clock = testclock.Now
 
 	// A tampered card is refused with its reason and imports nothing.
 	before, _ := w.Records(Filter{})

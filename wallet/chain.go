@@ -89,7 +89,7 @@ func (w *Wallet) connect(ctx context.Context, cfg ChainConfig) (*chainConn, erro
 	}
 	reg := registry.NewClient(client, cfg.Registry)
 	mirror, err := revocation.Open(filepath.Join(w.home, "revocations.db"), revocation.RegistrySource{Client: reg, Backend: client},
-		cfg.ChainID, cfg.Registry, revocation.Config{StartBlock: cfg.StartBlock, MaxAge: cfg.MirrorMaxAge})
+		cfg.ChainID, cfg.Registry, revocation.Config{StartBlock: cfg.StartBlock, MaxAge: cfg.MirrorMaxAge, Now: w.now})
 	if err != nil {
 		client.Close()
 		return nil, err

@@ -15,6 +15,7 @@ import (
 	"github.com/ethereum/go-ethereum/ethclient"
 
 	"github.com/healthwallet/healthwallet/internal/fixtures"
+	"github.com/healthwallet/healthwallet/internal/testclock"
 	"github.com/healthwallet/healthwallet/ipfs"
 	"github.com/healthwallet/healthwallet/share/devnet"
 	"github.com/healthwallet/healthwallet/share/grant"
@@ -71,7 +72,7 @@ func TestGrantRedeemDelegateRevoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, _, _ := patient.SharePackage(ctx, sel, time.Now())
+	want, _, _ := patient.SharePackage(ctx, sel, testclock.Now())
 	var out bytes.Buffer
 	red, err := specialist.Redeem(ctx, g1.Link, chain, RedeemOptions{Out: &out, Listen: ipfs.LoopbackListen})
 	if err != nil {
@@ -85,7 +86,7 @@ func TestGrantRedeemDelegateRevoke(t *testing.T) {
 	if len(want) == 0 || !bytes.Contains(out.Bytes(), []byte("Hydrochlorothiazide")) || bytes.Contains(out.Bytes(), []byte("28 Day Pack")) {
 		t.Fatal("redeemed bundle does not hold the selection")
 	}
-	if gs, _ := specialist.Grants(); len(gs) != 1 || gs[0].Direction != Received || gs[0].Status(time.Now()) != "active" {
+	if gs, _ := specialist.Grants(); len(gs) != 1 || gs[0].Direction != Received || gs[0].Status(testclock.Now()) != "active" {
 		t.Fatalf("specialist grants %+v", gs)
 	}
 
@@ -123,7 +124,7 @@ func TestGrantRedeemDelegateRevoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if revoked.Status(time.Now()) != "revoked" || revoked.RevokeTx == "" {
+	if revoked.Status(testclock.Now()) != "revoked" || revoked.RevokeTx == "" {
 		t.Fatalf("after revoke: %+v", revoked)
 	}
 	_, err = second.Redeem(ctx, g3.Link, chain, RedeemOptions{Listen: ipfs.LoopbackListen})
@@ -238,7 +239,7 @@ func TestRestoredWalletRevocation(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer restored.Lock()
-	restored.clock = func() time.Time { return time.Now().Add(2 * time.Second) }
+	restored.clock = func() time.Time { return testclock.Now().Add(2 * time.Second) }
 	restored.ImportFHIR(ctx, "c.json", data)
 	fresh, err := restored.IssueGrant(ctx, req, chain)
 	if err != nil {

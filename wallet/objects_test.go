@@ -3,12 +3,10 @@ package wallet
 import (
 	"bytes"
 	"context"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/healthwallet/healthwallet/internal/plaintext"
 	"github.com/healthwallet/healthwallet/wallet/identity"
 )
 
@@ -55,18 +53,13 @@ func TestObjectsAndGC(t *testing.T) {
 	w.Lock()
 
 	// No plaintext anywhere in the wallet home.
-	filepath.WalkDir(home, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, _ := os.ReadFile(path)
-		for _, s := range []string{"diabetes", "HbA1c", "short-lived"} {
-			if bytes.Contains(b, []byte(s)) {
-				t.Errorf("%q in %s", s, path)
-			}
-		}
-		return nil
-	})
+	hits, _, err := plaintext.ScanDir(home, "Type 2 diabetes mellitus", "HbA1c 8.1 %", "short-lived")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range hits {
+		t.Error(h)
+	}
 }
 
 func TestPeerIDSurvivesRestore(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/healthwallet/healthwallet/internal/fixtures"
+	"github.com/healthwallet/healthwallet/internal/plaintext"
 	"github.com/healthwallet/healthwallet/wallet/catalog"
 	"github.com/healthwallet/healthwallet/wallet/fhir"
 	"github.com/healthwallet/healthwallet/wallet/identity"
@@ -321,20 +321,13 @@ func TestNoPlaintextAfterImportingEverything(t *testing.T) {
 	needles = needles[:50]
 	home := w.Home()
 	w.Lock()
-	scanned := 0
-	filepath.WalkDir(home, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, _ := os.ReadFile(p)
-		scanned++
-		for _, n := range needles {
-			if bytes.Contains(b, []byte(n)) {
-				t.Errorf("%q found in %s", n, p)
-			}
-		}
-		return nil
-	})
+	hits, scanned, err := plaintext.ScanDir(home, needles...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range hits {
+		t.Error(h)
+	}
 	if scanned < 100 {
 		t.Fatalf("scanned only %d files", scanned)
 	}

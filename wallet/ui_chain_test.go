@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/healthwallet/healthwallet/internal/fixtures"
+	"github.com/healthwallet/healthwallet/internal/testclock"
 	"github.com/healthwallet/healthwallet/wallet/fhir"
 )
 
@@ -14,11 +15,11 @@ func TestChainStatusAndRevokedOnChain(t *testing.T) {
 	d, chain := startDevnet(t)
 	w, grantee := newWallet(t), newWallet(t)
 	st, err := w.ChainStatus(ctx, chain, false)
-	if err != nil || st.HeadErr != nil || !st.Mirror.SyncedAt.IsZero() || st.Fresh(time.Now()) || st.MaxAge != DefaultMirrorMaxAge {
+	if err != nil || st.HeadErr != nil || !st.Mirror.SyncedAt.IsZero() || st.Fresh(testclock.Now()) || st.MaxAge != DefaultMirrorMaxAge {
 		t.Fatalf("before sync: %+v %v", st, err)
 	}
 	st, err = w.ChainStatus(ctx, chain, true)
-	if err != nil || !st.Fresh(time.Now()) || st.Mirror.SyncedBlock != st.Head {
+	if err != nil || !st.Fresh(testclock.Now()) || st.Mirror.SyncedBlock != st.Head {
 		t.Fatalf("after sync: %+v %v", st, err)
 	}
 

@@ -78,7 +78,12 @@ func CreateInVault(ctx context.Context, home string, phrase identity.Phrase, v S
 		}
 		return nil, err
 	}
-	return open(home, nil, keystore.Secret{Entropy: entropy, Created: opts.now().UTC().Truncate(1e9)})
+	w, err := open(home, nil, keystore.Secret{Entropy: entropy, Created: opts.now().UTC().Truncate(1e9)})
+	if err != nil {
+		return nil, err
+	}
+	w.clock = opts.Now
+	return w, nil
 }
 
 // UnlockFromVault opens a Vault-held wallet with a logged-in v.

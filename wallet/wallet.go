@@ -182,7 +182,12 @@ func Create(home string, phrase identity.Phrase, passphrase string, opts Options
 		}
 		return nil, fmt.Errorf("failed to write keystore: %w", err)
 	}
-	return open(home, file, secret)
+	w, err := open(home, file, secret)
+	if err != nil {
+		return nil, err
+	}
+	w.clock = opts.Now
+	return w, nil
 }
 
 // Unlock opens the wallet in home with passphrase.
@@ -300,6 +305,15 @@ type Wallet struct {
 	trustDir string           // SMART Health Card issuers; "" means home/trust
 	clock    func() time.Time // nil means time.Now; tests set it
 }
+
+// SetClock sets the clock the wallet issues, checks and logs by; nil means
+// time.Now. The app and the CLI pass the clock their tests inject, so a
+// test runs on the same day whatever the real date. Call it right after
+// Create or Unlock, before the wallet is shared between goroutines.
+func (w *Wallet) SetClock(now func() time.Time) { w.clock = now }
+
+// Now is the time on the wallet's clock (see SetClock).
+func (w *Wallet) Now() time.Time { return w.now() }
 
 // now is the wallet's clock.
 func (w *Wallet) now() time.Time {

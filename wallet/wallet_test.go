@@ -9,13 +9,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/healthwallet/healthwallet/internal/testclock"
 	"github.com/healthwallet/healthwallet/wallet/catalog"
 	"github.com/healthwallet/healthwallet/wallet/identity"
 )
 
 const pass = "correct horse battery staple"
 
-var fast = Options{WorkFactor: 10}
+var fast = Options{WorkFactor: 10, Now: testclock.Now}
 
 func mustPhrase(t *testing.T, s string) identity.Phrase {
 	t.Helper()

@@ -285,6 +285,14 @@ func (c *ctx) passphrase(confirm bool) (string, error) {
 // unlock opens the wallet in the resolved home: with the passphrase, or by
 // logging in to Vault for a Vault-held identity.
 func (c *ctx) unlock() (*wallet.Wallet, error) {
+	w, err := c.unlockWallet()
+	if err == nil && c.Options.Now != nil {
+		w.SetClock(c.Options.Now)
+	}
+	return w, err
+}
+
+func (c *ctx) unlockWallet() (*wallet.Wallet, error) {
 	home, err := c.resolveHome()
 	if err != nil {
 		return nil, err

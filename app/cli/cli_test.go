@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/healthwallet/healthwallet/internal/testclock"
 	"github.com/healthwallet/healthwallet/wallet"
 )
 
@@ -27,7 +28,7 @@ func run(t *testing.T, stdin string, env map[string]string, args ...string) resu
 		Stdout:  &out,
 		Stderr:  &errOut,
 		Getenv:  func(k string) string { return env[k] },
-		Options: wallet.Options{WorkFactor: 10},
+		Options: wallet.Options{WorkFactor: 10, Now: testclock.Now},
 	})
 	return result{code, out.String(), errOut.String()}
 }

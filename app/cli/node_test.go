@@ -14,6 +14,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/healthwallet/healthwallet/internal/testclock"
 	"github.com/healthwallet/healthwallet/ipfs"
 	"github.com/healthwallet/healthwallet/wallet"
 	"github.com/healthwallet/healthwallet/wallet/identity"
@@ -56,7 +57,7 @@ func TestNodeServesAllowedPeers(t *testing.T) {
 	ctx := context.Background()
 	home := filepath.Join(t.TempDir(), "patient")
 	p, _ := identity.NewPhrase()
-	w, err := wallet.Create(home, p, passEnv["HW_PASSPHRASE"], wallet.Options{WorkFactor: 10})
+	w, err := wallet.Create(home, p, passEnv["HW_PASSPHRASE"], wallet.Options{WorkFactor: 10, Now: testclock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +124,7 @@ func TestGCAndCAR(t *testing.T) {
 	ctx := context.Background()
 	home := filepath.Join(t.TempDir(), "w")
 	p, _ := identity.NewPhrase()
-	w, _ := wallet.Create(home, p, passEnv["HW_PASSPHRASE"], wallet.Options{WorkFactor: 10})
+	w, _ := wallet.Create(home, p, passEnv["HW_PASSPHRASE"], wallet.Options{WorkFactor: 10, Now: testclock.Now})
 	keepID, _, _ := w.PutObject(ctx, strings.NewReader("keep me"), 7, nil)
 	dropID, _, _ := w.PutObject(ctx, strings.NewReader("drop me"), 7, nil)
 	w.DeleteObject(dropID)

@@ -302,7 +302,7 @@ func runExport(c *ctx, args []string) error {
 	if err != nil {
 		return err
 	}
-	b, recs, err := w.SharePackage(c.Context, s, time.Now())
+	b, recs, err := w.SharePackage(c.Context, s, w.Now())
 	if errors.Is(err, wallet.ErrEmptySelection) {
 		return fmt.Errorf("%w (sensitive records need --include-sensitive)", err)
 	}

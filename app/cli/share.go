@@ -129,7 +129,7 @@ func runGrants(c *ctx, args []string) error {
 		return err
 	}
 	log, _ := w.AccessLog()
-	now := time.Now()
+	now := w.Now()
 	rows := make([]grantRowJSON, len(gs))
 	for i, g := range gs {
 		rows[i] = grantRowJSON{GrantRecord: g, ID: g.ID.String(), Status: g.Status(now)}
