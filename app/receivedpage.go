@@ -125,7 +125,11 @@ func (p *receivedPage) setBundle(b []byte, err error) {
 		p.resources[i], p.records[i] = it.res, it.rec
 	}
 	p.info.SetText(fmt.Sprintf("%d FHIR resource%s. Tap one to read it.", len(p.records), plural(len(p.records))))
-	p.export.Enable()
+	if p.grant.AllowsExport() {
+		p.export.Enable()
+	} else {
+		p.export.SetText("View only: export not allowed")
+	}
 	p.list.Refresh()
 }
 

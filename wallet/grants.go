@@ -61,6 +61,12 @@ type GrantRecord struct {
 	Created         time.Time `json:"created"`
 }
 
+// AllowsExport reports whether the grant lets its holder save the shared
+// Bundle outside the wallet (the Export operation).
+func (g GrantRecord) AllowsExport() bool {
+	return slices.Contains(strings.Fields(strings.Trim(g.Operations, "[]")), "export")
+}
+
 // Status is a grant's state as the wallet shows it.
 func (g GrantRecord) Status(now time.Time) string {
 	left := g.ExpiresAt.Sub(now)
@@ -88,6 +94,9 @@ type GrantRequest struct {
 	// Providers are the multiaddrs (with /p2p/) where the grantee fetches
 	// the package: this wallet's node.
 	Providers []string
+	// ViewOnly leaves out the Export operation: the grantee may read the
+	// records in its wallet but not save the Bundle outside it.
+	ViewOnly bool
 }
 
 // IssuedGrant is a freshly signed grant.
@@ -199,6 +208,9 @@ func (w *Wallet) IssueGrant(ctx context.Context, req GrantRequest, chain ChainCo
 		ExpiresAt:    uint64(now.Add(req.Duration).Unix()),
 		RevocationID: registry.RevocationID(new(big.Int).SetUint64(chain.ChainID), chain.Registry, revocationSecret(keys, idx)),
 		Nonce:        randomNonce(),
+	}
+	if req.ViewOnly {
+		g.Operations &^= grant.Export
 	}
 	if req.Delegable > 0 {
 		g.Operations |= grant.Delegate
@@ -431,6 +443,10 @@ type RedeemOptions struct {
 	// SkipLocalChecks presents the grant to the patient's node without
 	// verifying it here first (diagnostics: shows what the node decides).
 	SkipLocalChecks bool
+	// Export says the caller will save the Bundle outside the wallet (the
+	// CLI's --out): the grant must then allow the Export operation, and a
+	// view-only grant is refused before anything is fetched.
+	Export bool
 }
 
 // Redeemed is the result of a redemption.
@@ -468,7 +484,11 @@ func (w *Wallet) Redeem(ctx context.Context, link string, chain ChainConfig, opt
 		return nil, err
 	}
 	defer conn.Close()
-	_, err = grant.Verify(ctx, c, conn.policy(w.now), grant.Request{Holder: keys.PublicKey(), Operations: grant.Read})
+	ops := grant.Read
+	if opts.Export {
+		ops |= grant.Export
+	}
+	_, err = grant.Verify(ctx, c, conn.policy(w.now), grant.Request{Holder: keys.PublicKey(), Operations: ops})
 	if err != nil && !opts.SkipLocalChecks {
 		return nil, err
 	}
@@ -653,6 +673,8 @@ type DelegateRequest struct {
 	Duration   time.Duration
 	Delegable  uint8           // further delegations allowed (≤ what is left)
 	Categories []fhir.Category // narrower categories; empty keeps them all
+	// ViewOnly drops the Export operation from the child grant.
+	ViewOnly bool
 }
 
 // Delegate issues a child grant from a grant this wallet received (the
@@ -708,6 +730,9 @@ func (w *Wallet) Delegate(ctx context.Context, link string, req DelegateRequest,
 	}
 	if req.Delegable > 0 {
 		child.Operations |= grant.Delegate
+	}
+	if req.ViewOnly {
+		child.Operations &^= grant.Export
 	}
 	if len(req.Categories) > 0 {
 		var cats []string

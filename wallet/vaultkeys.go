@@ -103,12 +103,14 @@ func UnlockFromVault(ctx context.Context, home string, v SeedVault) (*Wallet, er
 
 // RestoreKeystore writes a keystore file (from a backup) into an empty
 // home, after checking that passphrase opens it: a backup that the
-// passphrase does not open is refused and nothing is written.
+// passphrase does not open is refused and nothing is written. The file
+// came from elsewhere, so its scrypt work factor is capped at
+// keystore.MaxReceivedWorkFactor.
 func RestoreKeystore(home string, file []byte, passphrase string) (*Wallet, error) {
 	if Exists(home) {
 		return nil, fmt.Errorf("%w: %s", ErrExists, home)
 	}
-	secret, err := keystore.Open(file, passphrase, nil)
+	secret, err := keystore.OpenLimited(file, passphrase, nil, keystore.MaxReceivedWorkFactor)
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/healthwallet/healthwallet/wallet/identity"
+	"github.com/healthwallet/healthwallet/wallet/keystore"
 )
 
 // memVault is a SeedVault in memory, for unit tests only; the vault
@@ -83,6 +84,12 @@ func TestRestoreKeystoreChecksPassphrase(t *testing.T) {
 	}
 	if Exists(dst) {
 		t.Fatal("a refused restore wrote a wallet")
+	}
+	// A received keystore that asks for 2^22 of scrypt work (4 GiB) is
+	// refused before any of it is done.
+	costly := bytes.Replace(file, []byte(" 10\n"), []byte(" 22\n"), 1)
+	if _, err := RestoreKeystore(dst, costly, pass); !errors.Is(err, keystore.ErrTooCostly) || Exists(dst) {
+		t.Fatalf("2^22 keystore: %v", err)
 	}
 	w, err := RestoreKeystore(dst, file, pass)
 	if err != nil || w.Info().DID != src.Info().DID {

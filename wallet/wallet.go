@@ -252,7 +252,7 @@ func open(home string, file []byte, secret keystore.Secret) (*Wallet, error) {
 		Created: secret.Created,
 	}
 	if file != nil { // nil for a Vault-held identity
-		info.WorkFactor = workFactorOf(file)
+		info.WorkFactor = keystore.WorkFactor(file)
 		info.KeystoreSHA256 = hex.EncodeToString(keystore.Digest(file))
 	}
 	if old, err := ReadInfo(home); err != nil || old != info {
@@ -276,16 +276,6 @@ func open(home string, file []byte, secret keystore.Secret) (*Wallet, error) {
 		return nil, err
 	}
 	return &Wallet{home: home, info: info, keys: keys, peerKey: peerKey, phrase: phrase, catalog: cat, store: store}, nil
-}
-
-// workFactorOf reads log2(N) from an age scrypt stanza ("-> scrypt SALT N").
-func workFactorOf(file []byte) int {
-	var salt string
-	var n int
-	if _, err := fmt.Sscanf(string(file), "age-encryption.org/v1\n-> scrypt %s %d", &salt, &n); err != nil {
-		return 0
-	}
-	return n
 }
 
 // Wallet is an unlocked wallet. After [Wallet.Lock] every method that needs a

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -37,6 +38,7 @@ func runGrant(c *ctx, args []string) error {
 	dur := fs.String("for", "", "how long: 1h, 24h, 7d, 30d, or any Go duration")
 	delegable := fs.Uint("delegable", 0, "how many times the grantee may re-share (0: never)")
 	qrFile := fs.String("qr", "", "also write the link as a QR code PNG here")
+	viewOnly := fs.Bool("view-only", false, "the grantee may read the records but not export them (redeem --out is refused)")
 	var providers stringList
 	fs.Var(&providers, "provider", "multiaddr (with /p2p/) where the grantee fetches (default: your node's addresses)")
 	asJSON := fs.Bool("json", false, "print JSON with the EIP-712 typed data and signature")
@@ -73,7 +75,7 @@ func runGrant(c *ctx, args []string) error {
 	if err != nil {
 		return err
 	}
-	g, err := w.IssueGrant(c.Context, wallet.GrantRequest{To: *to, Selection: s, Duration: d, Delegable: uint8(*delegable), Providers: providers}, cfg)
+	g, err := w.IssueGrant(c.Context, wallet.GrantRequest{To: *to, Selection: s, Duration: d, Delegable: uint8(*delegable), Providers: providers, ViewOnly: *viewOnly}, cfg)
 	if err != nil {
 		return err
 	}
@@ -270,7 +272,10 @@ func runRedeem(c *ctx, args []string) error {
 			}
 		}
 	}
-	red, err := w.Redeem(c.Context, link, cfg, wallet.RedeemOptions{Progress: progress, SkipLocalChecks: *skip})
+	red, err := w.Redeem(c.Context, link, cfg, wallet.RedeemOptions{Progress: progress, SkipLocalChecks: *skip, Export: *outDir != ""})
+	if *outDir != "" && errors.Is(err, grant.ErrNotGranted) {
+		return fmt.Errorf("%w; this grant is view only: redeem it without --out to read it in the wallet", err)
+	}
 	if err != nil {
 		return err
 	}
@@ -318,6 +323,7 @@ func runDelegate(c *ctx, args []string) error {
 	var cats stringList
 	fs.Var(&cats, "category", "narrow to this category (repeatable)")
 	qrFile := fs.String("qr", "", "also write the link as a QR code PNG here")
+	viewOnly := fs.Bool("view-only", false, "the new grantee may read the records but not export them")
 	pos, err := c.parseWithArgs(fs, args)
 	if err != nil {
 		return err
@@ -333,7 +339,7 @@ func runDelegate(c *ctx, args []string) error {
 	if err != nil {
 		return err
 	}
-	req := wallet.DelegateRequest{To: *to, Duration: d, Delegable: uint8(min(*delegable, 8))}
+	req := wallet.DelegateRequest{To: *to, Duration: d, Delegable: uint8(min(*delegable, 8)), ViewOnly: *viewOnly}
 	for _, s := range cats {
 		cat, err := parseCategory(s)
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/healthwallet/healthwallet/internal/atomicfile"
+	"github.com/healthwallet/healthwallet/internal/qrimage"
 	"github.com/healthwallet/healthwallet/share/grant"
 	"github.com/healthwallet/healthwallet/vault"
 	"github.com/healthwallet/healthwallet/wallet"
@@ -268,7 +269,7 @@ func vaultReceive(c *ctx, args []string) error {
 	if !strings.HasPrefix(text, vault.HandoverPrefix) {
 		if b, err := os.ReadFile(text); err == nil && strings.HasPrefix(strings.TrimSpace(string(b)), vault.HandoverPrefix) {
 			text = strings.TrimSpace(string(b))
-		} else if s, err := decodeQRText(text, vault.HandoverPrefix); err == nil {
+		} else if s, err := qrimage.Read(text, vault.HandoverPrefix); err == nil {
 			text = s
 		}
 	}

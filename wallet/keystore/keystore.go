@@ -37,6 +37,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -52,6 +53,11 @@ const (
 	// MaxWorkFactor is the largest log2(N) Open accepts: a corrupted header
 	// must not make us spend minutes or gigabytes.
 	MaxWorkFactor = 22
+	// MaxReceivedWorkFactor is the largest log2(N) accepted for a keystore
+	// that came from elsewhere (a Vault handover or backup): 2^18 costs
+	// 256 MiB and about a second here, and whoever crafted the file must
+	// not make a phone spend 4 GiB on it.
+	MaxReceivedWorkFactor = 18
 	// payloadSize is the age payload for PlaintextSize bytes: a 16-byte
 	// nonce and one STREAM chunk with its 16-byte Poly1305 tag.
 	payloadSize = 16 + PlaintextSize + 16
@@ -72,6 +78,9 @@ var (
 	ErrUnsupported = errors.New("unsupported keystore version")
 	// ErrEmptyPassphrase: a keystore needs a passphrase.
 	ErrEmptyPassphrase = errors.New("passphrase is empty")
+	// ErrTooCostly: the keystore asks for more scrypt work than the caller
+	// accepts (see OpenLimited).
+	ErrTooCostly = errors.New("keystore's scrypt work factor is above the limit")
 )
 
 // Secret is what a keystore holds.
@@ -138,6 +147,34 @@ func Digest(file []byte) []byte {
 // Open decrypts a keystore file. If digest is not nil it is the file's
 // [Digest] at write time, and any mismatch is [ErrCorrupt].
 func Open(file []byte, passphrase string, digest []byte) (Secret, error) {
+	return OpenLimited(file, passphrase, digest, MaxWorkFactor)
+}
+
+// WorkFactor returns the scrypt log2(N) a keystore file's header asks for,
+// or 0 if the header names none.
+func WorkFactor(file []byte) int {
+	_, rest, ok := bytes.Cut(file, []byte("\n-> scrypt "))
+	if !ok {
+		return 0
+	}
+	line, _, _ := bytes.Cut(rest, []byte("\n"))
+	f := strings.Fields(string(line))
+	if len(f) != 2 {
+		return 0
+	}
+	n, err := strconv.Atoi(f[1])
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
+}
+
+// OpenLimited is Open for a file that asks for at most 2^maxLogN of scrypt
+// work; a costlier file is refused with ErrTooCostly before any work.
+func OpenLimited(file []byte, passphrase string, digest []byte, maxLogN int) (Secret, error) {
+	if n := WorkFactor(file); n > maxLogN {
+		return Secret{}, fmt.Errorf("%w: 2^%d, at most 2^%d accepted", ErrTooCostly, n, maxLogN)
+	}
 	if len(file) == 0 {
 		return Secret{}, fmt.Errorf("%w: the file is empty", ErrTruncated)
 	}
@@ -168,7 +205,7 @@ func Open(file []byte, passphrase string, digest []byte) (Secret, error) {
 	if err != nil {
 		return Secret{}, err
 	}
-	id.SetMaxWorkFactor(MaxWorkFactor)
+	id.SetMaxWorkFactor(maxLogN)
 	rd, err := age.Decrypt(bytes.NewReader(file), id)
 	if err != nil {
 		var nomatch *age.NoIdentityMatchError

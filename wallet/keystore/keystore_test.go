@@ -177,3 +177,27 @@ func FuzzOpen(f *testing.F) {
 		}
 	})
 }
+
+// TestReceivedWorkFactorCapped: a keystore from elsewhere that asks for
+// 2^20 of scrypt work is refused before any work is done, with its own
+// error; 2^18 and below open.
+func TestReceivedWorkFactorCapped(t *testing.T) {
+	cheap, err := Seal(testSecret, "a passphrase", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A crafted header that asks for 2^20 (1 GiB); nothing is spent on it.
+	costly := bytes.Replace(cheap, []byte(" 10\n"), []byte(" 20\n"), 1)
+	if WorkFactor(costly) != 20 {
+		t.Fatalf("WorkFactor = %d", WorkFactor(costly))
+	}
+	if _, err := OpenLimited(costly, "a passphrase", nil, MaxReceivedWorkFactor); !errors.Is(err, ErrTooCostly) {
+		t.Fatalf("2^20 keystore: %v, want ErrTooCostly", err)
+	}
+	if s, err := OpenLimited(cheap, "a passphrase", nil, MaxReceivedWorkFactor); err != nil || !bytes.Equal(s.Entropy, testSecret.Entropy) {
+		t.Fatalf("2^10 keystore: %v", err)
+	}
+	if WorkFactor([]byte("not a keystore")) != 0 {
+		t.Fatal("WorkFactor of junk")
+	}
+}
