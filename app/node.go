@@ -32,13 +32,14 @@ func (u *UI) loadChain(ctx context.Context) (wallet.ChainConfig, error) {
 		file = wallet.DefaultDevnetFile()
 	}
 	rpc, reg := u.getenv("HW_CHAIN_RPC"), u.getenv("HW_REGISTRY")
-	if rpc == "" && reg == "" {
-		return wallet.LoadChainConfig(file)
-	}
-	if rpc == "" || !common.IsHexAddress(reg) {
+	if (rpc != "" || reg != "") && (rpc == "" || !common.IsHexAddress(reg)) {
 		return wallet.ChainConfig{}, errors.New("set both HW_CHAIN_RPC and HW_REGISTRY (an address), or neither")
 	}
-	return wallet.ResolveChain(ctx, file, rpc, common.HexToAddress(reg))
+	var regAddr common.Address
+	if reg != "" {
+		regAddr = common.HexToAddress(reg)
+	}
+	return wallet.ResolveChain(ctx, file, rpc, regAddr)
 }
 
 // revoker is how revocations reach the registry: Options.Revoker, else a

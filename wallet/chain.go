@@ -81,7 +81,11 @@ var (
 // file at file, with rpc and registry (either may be empty or zero)
 // overriding it.
 //
-// Without overrides it is the file, as the devnet wrote it. With an
+// Without overrides it is the file, checked against eth_chainId of the
+// file's RPC when that answers within a few seconds (a devnet file left
+// behind while another chain now listens on its port is refused); when the
+// RPC does not answer, the file is used as it is, and the revocation
+// mirror's policy decides what an unreachable chain means. With an
 // override, the chain id always comes from eth_chainId of the RPC in use,
 // since the registry derives revocation ids from block.chainid: a grant
 // signed for any other chain id could never be revoked. It refuses
@@ -93,7 +97,15 @@ var (
 func ResolveChain(ctx context.Context, file, rpc string, registry common.Address) (ChainConfig, error) {
 	fileCfg, fileErr := LoadChainConfig(file)
 	if rpc == "" && registry == (common.Address{}) {
-		return fileCfg, fileErr
+		if fileErr != nil {
+			return fileCfg, fileErr
+		}
+		qctx, cancel := context.WithTimeout(ctx, fileCheckTimeout)
+		defer cancel()
+		if id, err := chainIDOf(qctx, fileCfg.RPC); err == nil && id != fileCfg.ChainID {
+			return ChainConfig{}, fmt.Errorf("%w: %s reports chain id %d, but %s says %d; restart 'healthwallet devnet' or give --chain-rpc and --registry", ErrChainIDMismatch, fileCfg.RPC, id, file, fileCfg.ChainID)
+		}
+		return fileCfg, nil
 	}
 	var cfg ChainConfig
 	if fileErr == nil {
@@ -108,19 +120,11 @@ func ResolveChain(ctx context.Context, file, rpc string, registry common.Address
 	if cfg.RPC == "" || cfg.Registry == (common.Address{}) {
 		return ChainConfig{}, ErrChainIncomplete
 	}
-	client, err := ethclient.DialContext(ctx, cfg.RPC)
+	id, err := chainIDOf(ctx, cfg.RPC)
 	if err != nil {
-		return ChainConfig{}, fmt.Errorf("chain %s unreachable: %w", cfg.RPC, err)
+		return ChainConfig{}, err
 	}
-	defer client.Close()
-	id, err := client.ChainID(ctx)
-	if err != nil {
-		return ChainConfig{}, fmt.Errorf("chain %s unreachable: %w", cfg.RPC, err)
-	}
-	if id.Sign() <= 0 || !id.IsUint64() {
-		return ChainConfig{}, fmt.Errorf("chain %s reports an invalid chain id %s", cfg.RPC, id)
-	}
-	cfg.ChainID = id.Uint64()
+	cfg.ChainID = id
 	if fileErr == nil {
 		sameRPC := cfg.RPC == fileCfg.RPC
 		sameRegistry := cfg.Registry == fileCfg.Registry
@@ -135,6 +139,26 @@ func ResolveChain(ctx context.Context, file, rpc string, registry common.Address
 		}
 	}
 	return cfg, nil
+}
+
+// fileCheckTimeout bounds the check of a devnet file's chain id.
+const fileCheckTimeout = 3 * time.Second
+
+// chainIDOf asks the RPC at url for its chain id (eth_chainId).
+func chainIDOf(ctx context.Context, url string) (uint64, error) {
+	client, err := ethclient.DialContext(ctx, url)
+	if err != nil {
+		return 0, fmt.Errorf("chain %s unreachable: %w", url, err)
+	}
+	defer client.Close()
+	id, err := client.ChainID(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("chain %s unreachable: %w", url, err)
+	}
+	if id.Sign() <= 0 || !id.IsUint64() {
+		return 0, fmt.Errorf("chain %s reports an invalid chain id %s", url, id)
+	}
+	return id.Uint64(), nil
 }
 
 // chainConn is an open connection to the configured chain.

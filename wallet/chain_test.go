@@ -47,13 +47,22 @@ func TestResolveChain(t *testing.T) {
 		}
 	}
 
-	// A file whose RPC reports another chain id is refused, whichever
-	// override is given.
+	// A file whose RPC reports another chain id is refused, with or
+	// without overrides.
 	write(cfg.ChainID + 1)
+	if _, err := ResolveChain(ctx, file, "", common.Address{}); !errors.Is(err, ErrChainIDMismatch) {
+		t.Fatalf("file contradicted by its RPC, no overrides: %v, want ErrChainIDMismatch", err)
+	}
 	for _, reg := range []common.Address{{}, other} {
 		if _, err := ResolveChain(ctx, file, cfg.RPC, reg); !errors.Is(err, ErrChainIDMismatch) {
 			t.Fatalf("file contradicted by its RPC (registry %s): %v, want ErrChainIDMismatch", reg.Hex(), err)
 		}
+	}
+	// A file whose RPC does not answer is used as it is.
+	b, _ := json.Marshal(ChainConfig{RPC: "http://127.0.0.1:1", ChainID: 5, Registry: other})
+	os.WriteFile(file, b, 0o600)
+	if got, err := ResolveChain(ctx, file, "", common.Address{}); err != nil || got.ChainID != 5 || got.Registry != other {
+		t.Fatalf("file with an unreachable RPC: %+v, %v", got, err)
 	}
 	// An RPC alone, without a file or a registry: incomplete.
 	if _, err := ResolveChain(ctx, filepath.Join(t.TempDir(), "none.json"), cfg.RPC, common.Address{}); !errors.Is(err, ErrChainIncomplete) {
