@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/ethclient"
 
 	"github.com/healthwallet/healthwallet/ipfs"
 	"github.com/healthwallet/healthwallet/share/relay"
@@ -21,9 +20,9 @@ const defaultRelay = "http://127.0.0.1:4190"
 // taken (say, by another wallet's node on this machine).
 var anyPortListen = []string{"/ip4/0.0.0.0/tcp/0", "/ip4/0.0.0.0/udp/0/quic-v1"}
 
-// loadChain finds the chain as the CLI does: Options.Chain, else the devnet
-// file, with $HW_CHAIN_RPC and $HW_REGISTRY overriding it (the chain id then
-// comes from the RPC when the file has none).
+// loadChain finds the chain as the CLI does (wallet.ResolveChain):
+// Options.Chain, else the devnet file, with $HW_CHAIN_RPC and $HW_REGISTRY
+// overriding it (the chain id then comes from that RPC).
 func (u *UI) loadChain(ctx context.Context) (wallet.ChainConfig, error) {
 	if u.opts.Chain != nil {
 		return *u.opts.Chain, nil
@@ -32,28 +31,15 @@ func (u *UI) loadChain(ctx context.Context) (wallet.ChainConfig, error) {
 	if file == "" {
 		file = wallet.DefaultDevnetFile()
 	}
-	cfg, fileErr := wallet.LoadChainConfig(file)
 	rpc, reg := u.getenv("HW_CHAIN_RPC"), u.getenv("HW_REGISTRY")
-	if rpc == "" && reg == "" {
-		return cfg, fileErr
+	if (rpc != "" || reg != "") && (rpc == "" || !common.IsHexAddress(reg)) {
+		return wallet.ChainConfig{}, errors.New("set both HW_CHAIN_RPC and HW_REGISTRY (an address), or neither")
 	}
-	if rpc == "" || !common.IsHexAddress(reg) {
-		return cfg, errors.New("set both HW_CHAIN_RPC and HW_REGISTRY (an address), or neither")
+	var regAddr common.Address
+	if reg != "" {
+		regAddr = common.HexToAddress(reg)
 	}
-	cfg.RPC, cfg.Registry = rpc, common.HexToAddress(reg)
-	if fileErr != nil || cfg.ChainID == 0 {
-		client, err := ethclient.DialContext(ctx, rpc)
-		if err != nil {
-			return cfg, fmt.Errorf("chain %s unreachable: %w", rpc, err)
-		}
-		defer client.Close()
-		id, err := client.ChainID(ctx)
-		if err != nil {
-			return cfg, fmt.Errorf("chain %s unreachable: %w", rpc, err)
-		}
-		cfg.ChainID = id.Uint64()
-	}
-	return cfg, nil
+	return wallet.ResolveChain(ctx, file, rpc, regAddr)
 }
 
 // revoker is how revocations reach the registry: Options.Revoker, else a

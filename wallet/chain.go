@@ -67,6 +67,100 @@ func LoadChainConfig(path string) (ChainConfig, error) {
 	return c, nil
 }
 
+// Errors of ResolveChain.
+var (
+	// ErrChainIncomplete: an override names an RPC without a registry, or
+	// a registry without an RPC, and no devnet file supplies the other.
+	ErrChainIncomplete = errors.New("both an RPC URL and a registry address are needed")
+	// ErrChainIDMismatch: the RPC reports another chain id than the one
+	// the devnet file (or the registry taken from it) belongs to.
+	ErrChainIDMismatch = errors.New("chain id mismatch")
+)
+
+// ResolveChain finds the chain the way both front ends do: the devnet info
+// file at file, with rpc and registry (either may be empty or zero)
+// overriding it.
+//
+// Without overrides it is the file, checked against eth_chainId of the
+// file's RPC when that answers within a few seconds (a devnet file left
+// behind while another chain now listens on its port is refused); when the
+// RPC does not answer, the file is used as it is, and the revocation
+// mirror's policy decides what an unreachable chain means. With an
+// override, the chain id always comes from eth_chainId of the RPC in use,
+// since the registry derives revocation ids from block.chainid: a grant
+// signed for any other chain id could never be revoked. It refuses
+// (ErrChainIDMismatch) when the RPC in use is the file's RPC but reports
+// another chain id than the file, and when the registry comes from the file
+// but the RPC is of another chain. The file's start block is kept only when
+// both the RPC and the registry are the file's; otherwise the mirror scans
+// from block 0, which is slow on a long chain but never misses an event.
+func ResolveChain(ctx context.Context, file, rpc string, registry common.Address) (ChainConfig, error) {
+	fileCfg, fileErr := LoadChainConfig(file)
+	if rpc == "" && registry == (common.Address{}) {
+		if fileErr != nil {
+			return fileCfg, fileErr
+		}
+		qctx, cancel := context.WithTimeout(ctx, fileCheckTimeout)
+		defer cancel()
+		if id, err := chainIDOf(qctx, fileCfg.RPC); err == nil && id != fileCfg.ChainID {
+			return ChainConfig{}, fmt.Errorf("%w: %s reports chain id %d, but %s says %d; restart 'healthwallet devnet' or give --chain-rpc and --registry", ErrChainIDMismatch, fileCfg.RPC, id, file, fileCfg.ChainID)
+		}
+		return fileCfg, nil
+	}
+	var cfg ChainConfig
+	if fileErr == nil {
+		cfg = fileCfg
+	}
+	if rpc != "" {
+		cfg.RPC = rpc
+	}
+	if registry != (common.Address{}) {
+		cfg.Registry = registry
+	}
+	if cfg.RPC == "" || cfg.Registry == (common.Address{}) {
+		return ChainConfig{}, ErrChainIncomplete
+	}
+	id, err := chainIDOf(ctx, cfg.RPC)
+	if err != nil {
+		return ChainConfig{}, err
+	}
+	cfg.ChainID = id
+	if fileErr == nil {
+		sameRPC := cfg.RPC == fileCfg.RPC
+		sameRegistry := cfg.Registry == fileCfg.Registry
+		switch {
+		case sameRPC && cfg.ChainID != fileCfg.ChainID:
+			return ChainConfig{}, fmt.Errorf("%w: %s reports chain id %d, but %s says %d", ErrChainIDMismatch, cfg.RPC, cfg.ChainID, file, fileCfg.ChainID)
+		case registry == (common.Address{}) && cfg.ChainID != fileCfg.ChainID:
+			return ChainConfig{}, fmt.Errorf("%w: %s is chain %d, but the registry from %s is on chain %d; give the registry on chain %d too", ErrChainIDMismatch, cfg.RPC, cfg.ChainID, file, fileCfg.ChainID, cfg.ChainID)
+		}
+		if !sameRPC || !sameRegistry {
+			cfg.StartBlock = 0
+		}
+	}
+	return cfg, nil
+}
+
+// fileCheckTimeout bounds the check of a devnet file's chain id.
+const fileCheckTimeout = 3 * time.Second
+
+// chainIDOf asks the RPC at url for its chain id (eth_chainId).
+func chainIDOf(ctx context.Context, url string) (uint64, error) {
+	client, err := ethclient.DialContext(ctx, url)
+	if err != nil {
+		return 0, fmt.Errorf("chain %s unreachable: %w", url, err)
+	}
+	defer client.Close()
+	id, err := client.ChainID(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("chain %s unreachable: %w", url, err)
+	}
+	if id.Sign() <= 0 || !id.IsUint64() {
+		return 0, fmt.Errorf("chain %s reports an invalid chain id %s", url, id)
+	}
+	return id.Uint64(), nil
+}
+
 // chainConn is an open connection to the configured chain.
 type chainConn struct {
 	cfg    ChainConfig

@@ -46,7 +46,9 @@ func (w *Wallet) ChainStatus(ctx context.Context, cfg ChainConfig, sync bool) (C
 	if sync && st.HeadErr == nil {
 		conn.mirror.Sync(ctx) // a failure shows as an old SyncedAt
 	}
-	st.Mirror = conn.mirror.Status()
+	if st.Mirror, err = conn.mirror.Status(); err != nil {
+		return ChainStatus{}, err
+	}
 	return st, nil
 }
 

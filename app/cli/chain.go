@@ -43,8 +43,10 @@ func addChainFlags(fs *flag.FlagSet, a *chainArgs) {
 	fs.StringVar(&a.devnetFile, "devnet-file", "", "devnet info file (env HW_DEVNET_FILE; default "+wallet.DefaultDevnetFile()+")")
 }
 
-// resolve turns the flags, the environment and the devnet file into a chain
-// configuration. The chain id comes from the file, or from the RPC.
+// chainConfig turns the flags, the environment and the devnet file into a
+// chain configuration (wallet.ResolveChain): with --chain-rpc or --registry
+// the chain id comes from the RPC, and a mismatch with the devnet file is
+// refused.
 func (c *ctx) chainConfig(ctx context.Context, a chainArgs) (wallet.ChainConfig, error) {
 	rpc, reg := a.rpc, a.registry
 	if rpc == "" {
@@ -57,39 +59,22 @@ func (c *ctx) chainConfig(ctx context.Context, a chainArgs) (wallet.ChainConfig,
 	if file == "" {
 		file = c.devnetFile()
 	}
-	cfg, fileErr := wallet.LoadChainConfig(file)
+	var regAddr common.Address
+	if reg != "" {
+		if !common.IsHexAddress(reg) || common.HexToAddress(reg) == (common.Address{}) {
+			return wallet.ChainConfig{}, fmt.Errorf("%w: --registry %q is not an address", errUsage, reg)
+		}
+		regAddr = common.HexToAddress(reg)
+	}
+	cfg, err := wallet.ResolveChain(ctx, file, rpc, regAddr)
+	if errors.Is(err, wallet.ErrChainIncomplete) {
+		return cfg, fmt.Errorf("%w: give both --chain-rpc and --registry", errUsage)
+	}
 	cfg.MirrorMaxAge = a.mirrorMaxAge
 	if a.mirrorMaxAge == 0 {
 		cfg.MirrorMaxAge = -1
 	}
-	if rpc == "" && reg == "" {
-		return cfg, fileErr
-	}
-	if rpc != "" {
-		cfg.RPC = rpc
-	}
-	if reg != "" {
-		if !common.IsHexAddress(reg) {
-			return cfg, fmt.Errorf("%w: --registry %q is not an address", errUsage, reg)
-		}
-		cfg.Registry = common.HexToAddress(reg)
-	}
-	if cfg.RPC == "" || cfg.Registry == (common.Address{}) {
-		return cfg, fmt.Errorf("%w: give both --chain-rpc and --registry", errUsage)
-	}
-	if fileErr != nil || cfg.ChainID == 0 {
-		client, err := ethclient.DialContext(ctx, cfg.RPC)
-		if err != nil {
-			return cfg, fmt.Errorf("chain %s unreachable: %w", cfg.RPC, err)
-		}
-		defer client.Close()
-		id, err := client.ChainID(ctx)
-		if err != nil {
-			return cfg, fmt.Errorf("chain %s unreachable: %w", cfg.RPC, err)
-		}
-		cfg.ChainID = id.Uint64()
-	}
-	return cfg, nil
+	return cfg, err
 }
 
 func (c *ctx) devnetFile() string {

@@ -78,6 +78,7 @@ func init() {
 		{"vault", "login|backup|restore|handover|receive", "Vault custody: log in, escrow the keystore, restore it, hand it (or a grant) over once", runVault},
 		{"devnet", "[--datadir DIR] [--port N]", "run a local chain with the registry; prints one JSON line (rpc, chainId, registry) when ready", runDevnet},
 		{"relay", "[--listen ADDR] [--key HEX]", "submit revocations for wallets that hold no ETH", runRelay},
+		{"registry", "deploy --chain-rpc URL --key HEX [--json]", "deploy the revocation registry on a chain from a funded key; prints registry, chainId, tx", runRegistry},
 		{"gc", "[--json]", "delete stored blocks no catalog entry references", runGC},
 		{"car", "export|import FILE", "copy every stored object to a CAR file, or bring its blocks back (e.g. on a new device)", runCAR},
 		{"help", "", "show this help", func(c *ctx, _ []string) error { usage(c.Stdout); return nil }},

@@ -105,6 +105,9 @@ type Config struct {
 	DataDir string
 	// Port is the HTTP JSON-RPC port on 127.0.0.1; 0 picks a free one.
 	Port int
+	// ChainID overrides the chain id (default ChainID, 1337), for tests
+	// that need a second, different chain.
+	ChainID uint64
 }
 
 // Account is a funded dev account.
@@ -187,6 +190,10 @@ func Start(ctx context.Context, cfg Config) (_ *Devnet, err error) {
 			return nil, fmt.Errorf("devnet: %w", err)
 		}
 	}
+	chainID := cfg.ChainID
+	if chainID == 0 {
+		chainID = ChainID
+	}
 	accounts := Accounts()
 	stack, err := node.New(&node.Config{
 		Name:             nodeName,
@@ -217,7 +224,8 @@ func Start(ctx context.Context, cfg Config) (_ *Devnet, err error) {
 
 	ethCfg := ethconfig.Defaults
 	ethCfg.Genesis = Genesis()
-	ethCfg.NetworkId = ChainID
+	ethCfg.Genesis.Config = ChainConfig(chainID)
+	ethCfg.NetworkId = chainID
 	ethCfg.SyncMode = ethconfig.FullSync
 	ethCfg.Miner.GasPrice = big.NewInt(1) // minimum tip, as in --dev
 	ethCfg.Miner.GasCeil = GasLimit
@@ -240,8 +248,8 @@ func Start(ctx context.Context, cfg Config) (_ *Devnet, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("devnet: %w", err)
 	}
-	if id := backend.BlockChain().Config().ChainID; id == nil || id.Uint64() != ChainID {
-		return nil, fmt.Errorf("devnet: %w (chain id %v, want %d)", ErrOtherChain, id, ChainID)
+	if id := backend.BlockChain().Config().ChainID; id == nil || id.Uint64() != chainID {
+		return nil, fmt.Errorf("devnet: %w (chain id %v, want %d)", ErrOtherChain, id, chainID)
 	}
 
 	// eth_getLogs and friends, as geth registers them (utils.RegisterFilterAPI).
@@ -265,7 +273,7 @@ func Start(ctx context.Context, cfg Config) (_ *Devnet, err error) {
 		client: ethclient.NewClient(stack.Attach()),
 		info: Info{
 			RPC:      stack.HTTPEndpoint(),
-			ChainID:  ChainID,
+			ChainID:  chainID,
 			Accounts: accounts,
 		},
 	}
@@ -300,7 +308,7 @@ func (d *Devnet) ensureRegistry(ctx context.Context, dataDir string, deployer Ac
 			if err := json.Unmarshal(data, &rec); err != nil {
 				return common.Address{}, fmt.Errorf("%s: %w", path, err)
 			}
-			if rec.ChainID != ChainID {
+			if rec.ChainID != d.info.ChainID {
 				return common.Address{}, fmt.Errorf("%s: %w (chain id %d)", path, ErrOtherChain, rec.ChainID)
 			}
 			code, err := d.client.CodeAt(ctx, rec.Registry, nil)
@@ -328,7 +336,7 @@ func (d *Devnet) ensureRegistry(ctx context.Context, dataDir string, deployer Ac
 		return common.Address{}, err
 	}
 	if len(code) == 0 {
-		opts := bind.NewKeyedTransactor(key, new(big.Int).SetUint64(ChainID))
+		opts := bind.NewKeyedTransactor(key, new(big.Int).SetUint64(d.info.ChainID))
 		_, tx, err := registry.Deploy(ctx, d.client, opts)
 		if err != nil {
 			return common.Address{}, err
@@ -340,7 +348,7 @@ func (d *Devnet) ensureRegistry(ctx context.Context, dataDir string, deployer Ac
 		addr = rcpt.ContractAddress
 	}
 	if path != "" {
-		rec, err := json.MarshalIndent(registryRecord{ChainID: ChainID, Registry: addr}, "", "  ")
+		rec, err := json.MarshalIndent(registryRecord{ChainID: d.info.ChainID, Registry: addr}, "", "  ")
 		if err != nil {
 			return common.Address{}, err
 		}

@@ -22,6 +22,19 @@
 // the mirror and rescans from the registry's deployment block. Events in
 // unconfirmed blocks count at once: treating a revocation as effective early
 // is the safe side.
+//
+// # Failing closed
+//
+// Only a block the chain confirms it does not have ([ErrBlockNotFound])
+// counts as gone. Any other error while checking (a timeout, a refused
+// connection, a 5xx from a load balancer) aborts the sync and leaves the
+// mirror exactly as it was, still aging towards Config.MaxAge. A head lower
+// than the mirror's last synced block (a lagging backend behind a load
+// balancer) is not a reorg either: the sync reports [ErrBehind] and changes
+// nothing. When a reorg does roll the mirror back, or resets it, the mirror
+// stops counting as fresh until a sync completes again, so while the chain
+// is unreachable it is the registry's revokedAtBatch, or a refusal, that
+// answers, never a mirror that just forgot events.
 package revocation
 
 import (
@@ -43,7 +56,9 @@ import (
 type Source interface {
 	// HeadNumber returns the latest block number.
 	HeadNumber(ctx context.Context) (uint64, error)
-	// BlockHash returns the hash of block n.
+	// BlockHash returns the hash of block n. It returns an error wrapping
+	// ErrBlockNotFound only when the chain confirms it has no block n; any
+	// other error means the answer is unknown.
 	BlockHash(ctx context.Context, n uint64) (common.Hash, error)
 	// Events returns the Revoked events in blocks from..to inclusive.
 	Events(ctx context.Context, from, to uint64) ([]registry.Event, error)
@@ -75,6 +90,14 @@ type Config struct {
 var (
 	ErrUnreachable = errors.New("registry unreachable")
 	ErrInUse       = boltfile.ErrBusy
+	// ErrBlockNotFound is what a Source's BlockHash returns (wrapped) when
+	// the chain confirms it has no such block: the only answer that counts
+	// as a reorg.
+	ErrBlockNotFound = errors.New("block not found")
+	// ErrBehind: the chain's head is below the block the mirror has already
+	// synced (a lagging RPC backend). The mirror keeps its state. It wraps
+	// ErrUnreachable, since the chain gave no usable answer.
+	ErrBehind = fmt.Errorf("%w: chain head is behind the mirror", ErrUnreachable)
 )
 
 var (
@@ -157,10 +180,10 @@ type Status struct {
 	Events      int
 }
 
-// Status returns the mirror's state.
-func (m *Mirror) Status() Status {
+// Status returns the mirror's state, or the error reading its file.
+func (m *Mirror) Status() (Status, error) {
 	var s Status
-	m.db.View(func(tx *bolt.Tx) error {
+	err := m.db.View(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if b := meta.Get(keySynced); b != nil {
 			s.SyncedBlock = u64(b)
@@ -171,10 +194,14 @@ func (m *Mirror) Status() Status {
 		s.Events = tx.Bucket(bucketEvents).Stats().KeyN
 		return nil
 	})
-	return s
+	if err != nil {
+		return Status{}, fmt.Errorf("failed to read revocation mirror: %w", err)
+	}
+	return s, nil
 }
 
-// Sync brings the mirror up to the chain's head.
+// Sync brings the mirror up to the chain's head. On any error but a
+// confirmed reorg the mirror is left as it was.
 func (m *Mirror) Sync(ctx context.Context) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -182,7 +209,7 @@ func (m *Mirror) Sync(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrUnreachable, err)
 	}
-	next, err := m.rewind(ctx)
+	next, err := m.rewind(ctx, head)
 	if err != nil {
 		return err
 	}
@@ -237,13 +264,15 @@ func (m *Mirror) Sync(ctx context.Context) error {
 }
 
 // rewind checks the remembered blocks against the chain and returns the
-// first block to scan, undoing what a reorg replaced.
-func (m *Mirror) rewind(ctx context.Context) (uint64, error) {
+// first block to scan, undoing what a reorg replaced. Only ErrBlockNotFound
+// counts as a block gone; any other error returns before anything changes.
+// A head below the synced block returns ErrBehind, also changing nothing.
+func (m *Mirror) rewind(ctx context.Context, head uint64) (uint64, error) {
 	var synced uint64
 	var have bool
 	var known []uint64
 	var hashes = map[uint64]common.Hash{}
-	m.db.View(func(tx *bolt.Tx) error {
+	err := m.db.View(func(tx *bolt.Tx) error {
 		if b := tx.Bucket(bucketMeta).Get(keySynced); b != nil {
 			synced, have = u64(b), true
 		}
@@ -253,16 +282,25 @@ func (m *Mirror) rewind(ctx context.Context) (uint64, error) {
 			return nil
 		})
 	})
+	if err != nil {
+		return 0, fmt.Errorf("failed to read revocation mirror: %w", err)
+	}
 	if !have {
 		return m.cfg.StartBlock, nil
+	}
+	if head < synced {
+		return 0, fmt.Errorf("%w (head %d, mirror at %d)", ErrBehind, head, synced)
 	}
 	// Newest first: the first remembered block still on the chain.
 	for i := len(known) - 1; i >= 0; i-- {
 		n := known[i]
 		h, err := m.src.BlockHash(ctx, n)
-		if err != nil {
-			// The block may be gone (chain shorter after a reorg): go deeper.
+		if errors.Is(err, ErrBlockNotFound) {
+			// Confirmed gone (chain shorter after a reorg): go deeper.
 			continue
+		}
+		if err != nil {
+			return 0, fmt.Errorf("%w: %v", ErrUnreachable, err)
 		}
 		if h == hashes[n] {
 			if n == synced {
@@ -275,7 +313,8 @@ func (m *Mirror) rewind(ctx context.Context) (uint64, error) {
 	return m.cfg.StartBlock, m.reset()
 }
 
-// rollback forgets events and hashes above block keep.
+// rollback forgets events and hashes above block keep. The mirror is no
+// longer fresh until the next complete sync.
 func (m *Mirror) rollback(keep uint64) error {
 	return m.db.Update(func(tx *bolt.Tx) error {
 		eb := tx.Bucket(bucketEvents)
@@ -295,10 +334,15 @@ func (m *Mirror) rollback(keep uint64) error {
 				}
 			}
 		}
-		return tx.Bucket(bucketMeta).Put(keySynced, be(keep))
+		meta := tx.Bucket(bucketMeta)
+		if err := meta.Delete(keySyncedAt); err != nil {
+			return err
+		}
+		return meta.Put(keySynced, be(keep))
 	})
 }
 
+// reset forgets everything the mirror learned, freshness included.
 func (m *Mirror) reset() error {
 	return m.db.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bucketEvents, bucketHashes} {
@@ -309,14 +353,18 @@ func (m *Mirror) reset() error {
 				return err
 			}
 		}
-		return tx.Bucket(bucketMeta).Delete(keySynced)
+		meta := tx.Bucket(bucketMeta)
+		if err := meta.Delete(keySyncedAt); err != nil {
+			return err
+		}
+		return meta.Delete(keySynced)
 	})
 }
 
 // local answers from the mirror.
-func (m *Mirror) local(ids [][32]byte) []uint64 {
+func (m *Mirror) local(ids [][32]byte) ([]uint64, error) {
 	out := make([]uint64, len(ids))
-	m.db.View(func(tx *bolt.Tx) error {
+	err := m.db.View(func(tx *bolt.Tx) error {
 		eb := tx.Bucket(bucketEvents)
 		for i, id := range ids {
 			if v := eb.Get(id[:]); v != nil {
@@ -325,7 +373,10 @@ func (m *Mirror) local(ids [][32]byte) []uint64 {
 		}
 		return nil
 	})
-	return out
+	if err != nil {
+		return nil, fmt.Errorf("failed to read revocation mirror: %w", err)
+	}
+	return out, nil
 }
 
 // RevokedAt implements grant.Revocations with the policy in the package
@@ -335,11 +386,14 @@ func (m *Mirror) RevokedAt(ctx context.Context, ids [][32]byte) ([]uint64, error
 	syncErr := m.Sync(sctx)
 	cancel()
 	if syncErr == nil {
-		return m.local(ids), nil
+		return m.local(ids)
 	}
-	st := m.Status()
+	st, err := m.Status()
+	if err != nil {
+		return nil, err
+	}
 	if !st.SyncedAt.IsZero() && m.cfg.MaxAge > 0 && m.cfg.Now().Sub(st.SyncedAt) <= m.cfg.MaxAge {
-		return m.local(ids), nil
+		return m.local(ids)
 	}
 	if at, err := m.src.RevokedAtBatch(ctx, ids); err == nil {
 		return at, nil

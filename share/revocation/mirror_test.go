@@ -3,6 +3,8 @@ package revocation
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -21,6 +23,7 @@ type fakeChain struct {
 	events      [][]registry.Event
 	down        bool
 	batchDown   bool
+	hashDown    bool // BlockHash fails, but not with "not found"
 	eventsCalls int
 }
 
@@ -59,8 +62,11 @@ func (f *fakeChain) HeadNumber(context.Context) (uint64, error) {
 func (f *fakeChain) BlockHash(_ context.Context, n uint64) (common.Hash, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.down || n >= uint64(len(f.hashes)) {
-		return common.Hash{}, errors.New("not found")
+	if f.down || f.hashDown {
+		return common.Hash{}, errDown
+	}
+	if n >= uint64(len(f.hashes)) {
+		return common.Hash{}, fmt.Errorf("block %d: %w", n, ErrBlockNotFound)
 	}
 	return f.hashes[n], nil
 }
@@ -252,7 +258,159 @@ func TestIdentityChangeResets(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer other.Close()
-	if st := other.Status(); st.Events != 0 || !st.SyncedAt.IsZero() {
-		t.Fatalf("mirror of another chain kept %+v", st)
+	if st, err := other.Status(); err != nil || st.Events != 0 || !st.SyncedAt.IsZero() {
+		t.Fatalf("mirror of another chain kept %+v (%v)", st, err)
+	}
+}
+
+func status(t *testing.T, m *Mirror) Status {
+	t.Helper()
+	st, err := m.Status()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// chainWith returns a chain of n blocks, idA revoked in block at.
+func chainWith(n, at int) *fakeChain {
+	f := &fakeChain{}
+	for i := range n {
+		if i == at {
+			f.addBlock(0, idA)
+		} else {
+			f.addBlock(0)
+		}
+	}
+	return f
+}
+
+// A BlockHash that fails for any reason but "not found" is no reorg: the
+// sync aborts, and the mirror keeps its events and its sync point.
+func TestFlakyBlockHashIsNoReorg(t *testing.T) {
+	f := chainWith(10, 8)
+	c := &clock{time.Unix(1795000000, 0)}
+	m := open(t, filepath.Join(t.TempDir(), "r.db"), f, c)
+	revoked(t, m, idA)
+	before := status(t, m)
+
+	f.addBlock(0)
+	f.hashDown = true
+	c.t = c.t.Add(time.Minute)
+	if err := m.Sync(context.Background()); !errors.Is(err, ErrUnreachable) {
+		t.Fatalf("sync with failing block queries: %v, want ErrUnreachable", err)
+	}
+	if at := revoked(t, m, idA); at[0] != 1008 {
+		t.Fatalf("flaky RPC wiped the mirror: idA revoked at %d, want 1008", at[0])
+	}
+	if after := status(t, m); after != before {
+		t.Fatalf("flaky RPC changed the mirror: %+v, was %+v", after, before)
+	}
+}
+
+// A confirmed reorg that rolls the mirror back, or resets it, takes away its
+// freshness: if the rescan then fails, the registry answers (or nobody), not
+// a mirror that has just forgotten events.
+func TestRollbackAndResetClearFreshness(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		reorg int // blocks replaced; Depth is 8
+	}{
+		{"rollback", 3},
+		{"reset", 12},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := chainWith(20, 18)
+			c := &clock{time.Unix(1795000000, 0)}
+			m := open(t, filepath.Join(t.TempDir(), "r.db"), f, c)
+			revoked(t, m, idA)
+			// The new branch revokes idA too, and so does the registry; the
+			// log queries fail, so only the registry can say so.
+			f.reorg(tc.reorg)
+			for len(f.hashes) < 21 {
+				f.addBlock(3)
+			}
+			f.events[19] = []registry.Event{{ID: idA, At: 1019, Block: 19}}
+			m.src = downLogs{f}
+			if err := m.Sync(context.Background()); !errors.Is(err, ErrUnreachable) {
+				t.Fatalf("sync: %v", err)
+			}
+			if st := status(t, m); !st.SyncedAt.IsZero() {
+				t.Fatalf("mirror still fresh after %s: %+v", tc.name, st)
+			}
+			if at := revoked(t, m, idA); at[0] != 1019 {
+				t.Fatalf("idA revoked at %d after %s, want 1019 (from the registry)", at[0], tc.name)
+			}
+			// And with the registry down too: a refusal, never "not revoked".
+			f.batchDown = true
+			if at, err := m.RevokedAt(context.Background(), [][32]byte{idA}); !errors.Is(err, ErrUnreachable) {
+				t.Fatalf("after %s with the registry down: %v, %v; want ErrUnreachable", tc.name, at, err)
+			}
+		})
+	}
+}
+
+// lagging is a backend behind the mirror: its head is lower, and it has no
+// blocks above it.
+type lagging struct {
+	*fakeChain
+	head uint64
+}
+
+func (l lagging) HeadNumber(context.Context) (uint64, error) { return l.head, nil }
+
+func (l lagging) BlockHash(ctx context.Context, n uint64) (common.Hash, error) {
+	if n > l.head {
+		return common.Hash{}, ErrBlockNotFound
+	}
+	return l.fakeChain.BlockHash(ctx, n)
+}
+
+func (l lagging) Events(ctx context.Context, from, to uint64) ([]registry.Event, error) {
+	return l.fakeChain.Events(ctx, from, min(to, l.head))
+}
+
+// A head below the mirror's (a lagging backend) never rewinds the mirror.
+func TestLowerHeadNeverRewinds(t *testing.T) {
+	f := chainWith(10, 8)
+	c := &clock{time.Unix(1795000000, 0)}
+	m := open(t, filepath.Join(t.TempDir(), "r.db"), f, c)
+	revoked(t, m, idA)
+	before := status(t, m)
+
+	m.src = lagging{f, 6}
+	c.t = c.t.Add(time.Minute)
+	if err := m.Sync(context.Background()); !errors.Is(err, ErrBehind) || !errors.Is(err, ErrUnreachable) {
+		t.Fatalf("sync against a lagging head: %v, want ErrBehind", err)
+	}
+	if at := revoked(t, m, idA); at[0] != 1008 {
+		t.Fatalf("lagging head rewound the mirror: idA revoked at %d, want 1008", at[0])
+	}
+	if after := status(t, m); after != before {
+		t.Fatalf("lagging head changed the mirror: %+v, was %+v", after, before)
+	}
+}
+
+// A mirror file that cannot be read is an error, never "nothing revoked".
+func TestUnreadableMirrorIsAnError(t *testing.T) {
+	f := chainWith(4, 2)
+	c := &clock{time.Unix(1795000000, 0)}
+	path := filepath.Join(t.TempDir(), "r.db")
+	m := open(t, path, f, c)
+	revoked(t, m, idA)
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Status(); err == nil {
+		t.Fatal("Status of a missing file: no error")
+	}
+	if _, err := m.local([][32]byte{idA}); err == nil {
+		t.Fatal("local of a missing file: no error")
+	}
+	if _, err := m.rewind(context.Background(), 3); err == nil {
+		t.Fatal("rewind of a missing file: no error")
+	}
+	if at, err := m.RevokedAt(context.Background(), [][32]byte{idA}); err == nil {
+		t.Fatalf("RevokedAt of a missing file answered %v", at)
 	}
 }

@@ -2,8 +2,11 @@ package revocation
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math/big"
 
+	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/common"
 
@@ -26,9 +29,14 @@ func (s RegistrySource) HeadNumber(ctx context.Context) (uint64, error) {
 	return h.Number.Uint64(), nil
 }
 
-// BlockHash implements Source.
+// BlockHash implements Source. go-ethereum's clients report a block the
+// node does not have as ethereum.NotFound (a null result); that, and only
+// that, becomes ErrBlockNotFound.
 func (s RegistrySource) BlockHash(ctx context.Context, n uint64) (common.Hash, error) {
 	h, err := s.Backend.HeaderByNumber(ctx, new(big.Int).SetUint64(n))
+	if errors.Is(err, ethereum.NotFound) {
+		return common.Hash{}, fmt.Errorf("block %d: %w", n, ErrBlockNotFound)
+	}
 	if err != nil {
 		return common.Hash{}, err
 	}
