@@ -49,6 +49,22 @@ func bundleTypes(t *testing.T, b []byte) map[string]int {
 	return types
 }
 
+// resourceSet returns the resources of a FHIR Bundle as sorted JSON: its
+// content whatever the order of the entries.
+func resourceSet(t *testing.T, b []byte) []string {
+	t.Helper()
+	doc, err := fhir.Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, r := range doc.Resources {
+		out = append(out, string(r.JSON()))
+	}
+	slices.Sort(out)
+	return out
+}
+
 // TestDelegationNarrows: a family member who re-shares "labs only" hands
 // on only the labs: the specialist's Bundle holds no medication and no
 // sensitive record, the specialist holds no key of the medication object,
@@ -93,6 +109,15 @@ func TestDelegationNarrows(t *testing.T) {
 	red, err := family.Redeem(ctx, g.Link, chain, RedeemOptions{Listen: ipfs.LoopbackListen})
 	if err != nil {
 		t.Fatalf("family redeem: %v", err)
+	}
+	// Merged from its objects, it holds exactly the share package, the
+	// Patient once.
+	want, _, err := patient.SharePackage(ctx, sel, time.Now())
+	if err != nil || !slices.Equal(resourceSet(t, red.Bundle), resourceSet(t, want)) {
+		t.Fatalf("family's bundle differs from the share package (%v)", err)
+	}
+	if n := len(g.Chain.Leaf().Packages); n < 4 {
+		t.Fatalf("the package is %d objects; want one per group (labs, medications, and the two sensitive ones)", n)
 	}
 	for _, needle := range []string{"Hydrochlorothiazide", sensitiveProc.Index.ID, sensitiveMed.Index.ID, plainLab.Index.ID} {
 		if !bytes.Contains(red.Bundle, []byte(needle)) {
