@@ -527,6 +527,15 @@ func (w *Wallet) Redeem(ctx context.Context, link string, chain ChainConfig, opt
 	redeemedBefore := oldErr == nil && old.Direction == Received
 	parts := make([][]byte, len(leaf.Packages))
 	refs := make([]ipfs.ObjectRef, len(leaf.Packages))
+	// Progress over every object together.
+	var fetched, total int64
+	for _, k := range pks {
+		total += int64(k.Size)
+	}
+	var progress ipfs.Progress
+	if opts.Progress != nil {
+		progress = func(done, _ int64) { opts.Progress(fetched+done, total) }
+	}
 	for i, p := range leaf.Packages {
 		root, err := cid.Cast(p)
 		if err != nil {
@@ -534,10 +543,10 @@ func (w *Wallet) Redeem(ctx context.Context, link string, chain ChainConfig, opt
 		}
 		refs[i] = ipfs.ObjectRef{Root: root, ID: pks[i].ObjectID, Key: pks[i].Key[:], Size: int64(pks[i].Size)}
 		var buf bytes.Buffer
-		if err := node.Fetch(ctx, refs[i], served, &buf, opts.Progress); err != nil {
+		if err := node.Fetch(ctx, refs[i], served, &buf, progress); err != nil {
 			return nil, err
 		}
-		parts[i] = buf.Bytes()
+		parts[i], fetched = buf.Bytes(), fetched+refs[i].Size
 	}
 	var bundle []byte
 	var pkgObj catalog.ID
