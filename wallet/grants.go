@@ -839,7 +839,7 @@ func narrowPackages(parent *grant.Grant, pks []grant.PackageKey, cats []fhir.Cat
 	for i, k := range pks {
 		switch {
 		case k.Mixed() && narrows:
-			return nil, nil, fmt.Errorf("%w: it was shared as one package of every category and sensitive record; ask the patient for a grant of only what you want to pass on", ErrCannotNarrow)
+			return nil, nil, fmt.Errorf("%w: its records came as one package (an International Patient Summary, or a grant issued before packages were split by category); ask the patient for a grant of only what you want to pass on", ErrCannotNarrow)
 		case k.Mixed() || wantCat(k.Category) && wantLabels(k.Sensitive):
 			roots, kept = append(roots, parent.Packages[i]), append(kept, k)
 		}
