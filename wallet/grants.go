@@ -48,6 +48,7 @@ type GrantRecord struct {
 	Summary    string       `json:"summary"`
 	Records    []catalog.ID `json:"records,omitempty"` // issued: what the package holds
 	Package    catalog.ID   `json:"package"`           // the package object in this wallet's store
+	Objects    []catalog.ID `json:"objects,omitempty"` // issued: all its objects, one per group; Package is the first
 	NotBefore  time.Time    `json:"notBefore"`
 	ExpiresAt  time.Time    `json:"expiresAt"`
 	Operations string       `json:"operations"`
@@ -165,6 +166,12 @@ func revocationSecret(keys *identity.Keys, idx uint64) [32]byte {
 // IssueGrant builds the share package, stores it encrypted, and signs a
 // grant for it on the given chain's domain. It does not need the chain to
 // be reachable.
+//
+// The package is stored as one object per group of records (category and
+// sensitive labels; see shareObjects), each with its own key. The grant
+// names every object; the wrapped keys say, encrypted to the grantee,
+// which object holds which group, so a re-share can hand on only part of
+// them (Delegate).
 func (w *Wallet) IssueGrant(ctx context.Context, req GrantRequest, chain ChainConfig) (*IssuedGrant, error) {
 	if chain.ChainID == 0 || chain.Registry == (common.Address{}) {
 		return nil, ErrNoChain
@@ -185,13 +192,23 @@ func (w *Wallet) IssueGrant(ctx context.Context, req GrantRequest, chain ChainCo
 		return nil, err
 	}
 	now := w.now().UTC()
-	bundle, recs, err := w.SharePackage(ctx, req.Selection, now)
+	objs, recs, err := w.shareObjects(ctx, req.Selection, now)
 	if err != nil {
 		return nil, err
 	}
-	objID, ref, err := w.PutObject(ctx, bytes.NewReader(bundle), int64(len(bundle)), nil)
-	if err != nil {
-		return nil, err
+	var (
+		ids   []catalog.ID
+		roots [][]byte
+		pks   []grant.PackageKey
+	)
+	for _, o := range objs {
+		id, ref, err := w.PutObject(ctx, bytes.NewReader(o.bundle), int64(len(o.bundle)), nil)
+		if err != nil {
+			return nil, err
+		}
+		pk := packageKey(ref)
+		pk.Category, pk.Sensitive, pk.ResourceTypes = o.group.Category, o.group.Sensitive, o.group.ResourceTypes
+		ids, roots, pks = append(ids, id), append(roots, ref.Root.Bytes()), append(pks, pk)
 	}
 	idx, err := w.nextRevocationIndex(now)
 	if err != nil {
@@ -200,7 +217,7 @@ func (w *Wallet) IssueGrant(ctx context.Context, req GrantRequest, chain ChainCo
 	g := &grant.Grant{
 		Domain:       chain.Domain(),
 		GranteeKey:   granteeKey.SerializeCompressed(),
-		Packages:     [][]byte{ref.Root.Bytes()},
+		Packages:     roots,
 		Providers:    providers,
 		Operations:   grant.Read | grant.Export,
 		Depth:        req.Delegable,
@@ -216,10 +233,10 @@ func (w *Wallet) IssueGrant(ctx context.Context, req GrantRequest, chain ChainCo
 		g.Operations |= grant.Delegate
 	}
 	g.ResourceTypes, g.Categories, g.Sensitive = scopeOf(recs)
-	if err := w.sealAndSign(g, keys, []grant.PackageKey{packageKey(ref)}); err != nil {
+	if err := w.sealAndSign(g, keys, pks); err != nil {
 		return nil, err
 	}
-	return w.saveIssued(grant.Chain{g}, idx, objID, recs, req.To)
+	return w.saveIssued(grant.Chain{g}, idx, ids, recs, req.To)
 }
 
 func packageKey(ref ipfs.ObjectRef) grant.PackageKey {
@@ -287,7 +304,7 @@ func parseProviders(addrs []string) ([][]byte, error) {
 }
 
 // saveIssued stores an issued (or delegated) grant.
-func (w *Wallet) saveIssued(chain grant.Chain, idx uint64, pkg catalog.ID, recs []Record, to string) (*IssuedGrant, error) {
+func (w *Wallet) saveIssued(chain grant.Chain, idx uint64, objs []catalog.ID, recs []Record, to string) (*IssuedGrant, error) {
 	leaf := chain.Leaf()
 	h, err := leaf.Hash()
 	if err != nil {
@@ -300,12 +317,15 @@ func (w *Wallet) saveIssued(chain grant.Chain, idx uint64, pkg catalog.ID, recs 
 	nb, exp := leaf.Window()
 	rec := GrantRecord{
 		ID: catalog.NewID(), Direction: Issued, Hash: hex.EncodeToString(h[:]), Link: link,
-		Issuer: leaf.Issuer.Hex(), Grantee: to, Package: pkg, NotBefore: nb, ExpiresAt: exp,
+		Issuer: leaf.Issuer.Hex(), Grantee: to, NotBefore: nb, ExpiresAt: exp,
 		Operations: leaf.Operations.String(), Depth: leaf.Depth, Links: len(chain), RevocationIndex: idx,
 		Created: w.now().UTC(), Summary: grantSummary(leaf, len(recs)),
 	}
 	for _, r := range recs {
 		rec.Records = append(rec.Records, r.ID)
+	}
+	if len(objs) > 0 {
+		rec.Package, rec.Objects = objs[0], objs
 	}
 	if err := w.putGrant(rec); err != nil {
 		return nil, err
@@ -459,7 +479,9 @@ type Redeemed struct {
 // Redeem verifies a grant link addressed to this wallet (signatures, domain,
 // time, delegation limits, revocation: fail closed), presents it with proof
 // of possession to the patient's node, fetches the share package over
-// bitswap, decrypts it, and records the grant as received.
+// bitswap, decrypts it, and records the grant as received. A package of
+// several objects (one per group of records) is merged into one Bundle,
+// with the Patient once.
 func (w *Wallet) Redeem(ctx context.Context, link string, chain ChainConfig, opts RedeemOptions) (*Redeemed, error) {
 	keys, err := w.Keys()
 	if err != nil {
@@ -522,29 +544,65 @@ func (w *Wallet) Redeem(ctx context.Context, link string, chain ChainConfig, opt
 	}
 	leafHash, _ := leaf.Hash()
 	old, oldErr := w.FindGrant(hex.EncodeToString(leafHash[:]))
-	var bundle bytes.Buffer
-	var pkgObj catalog.ID
+	redeemedBefore := oldErr == nil && old.Direction == Received
+	parts := make([][]byte, len(leaf.Packages))
+	refs := make([]ipfs.ObjectRef, len(leaf.Packages))
+	// Progress over every object together.
+	var fetched, total int64
+	for _, k := range pks {
+		total += int64(k.Size)
+	}
+	var progress ipfs.Progress
+	if opts.Progress != nil {
+		progress = func(done, _ int64) { opts.Progress(fetched+done, total) }
+	}
 	for i, p := range leaf.Packages {
 		root, err := cid.Cast(p)
 		if err != nil {
 			return nil, fmt.Errorf("%w: package CID", grant.ErrMalformed)
 		}
-		ref := ipfs.ObjectRef{Root: root, ID: pks[i].ObjectID, Key: pks[i].Key[:], Size: int64(pks[i].Size)}
-		if err := node.Fetch(ctx, ref, served, &bundle, opts.Progress); err != nil {
+		refs[i] = ipfs.ObjectRef{Root: root, ID: pks[i].ObjectID, Key: pks[i].Key[:], Size: int64(pks[i].Size)}
+		var buf bytes.Buffer
+		if err := node.Fetch(ctx, refs[i], served, &buf, progress); err != nil {
 			return nil, err
 		}
-		if oldErr == nil && old.Direction == Received {
-			if prev, err := w.Object(old.Package); err == nil && prev.Root == ref.Root {
+		parts[i], fetched = buf.Bytes(), fetched+refs[i].Size
+	}
+	var bundle []byte
+	var pkgObj catalog.ID
+	switch len(parts) {
+	case 0:
+		return nil, fmt.Errorf("%w: the grant names no package", grant.ErrMalformed)
+	case 1:
+		bundle = parts[0]
+		if redeemedBefore {
+			if prev, err := w.Object(old.Package); err == nil && prev.Root == refs[0].Root {
 				pkgObj = old.Package // redeemed before: keep the one entry
-				continue
+				break
 			}
 		}
-		if pkgObj, err = w.recordObject(ref); err != nil {
+		if pkgObj, err = w.recordObject(refs[0]); err != nil {
 			return nil, err
+		}
+	default:
+		// One object per group of records: merge them into the one Bundle
+		// the grant shares, and keep that (encrypted) in this wallet.
+		merged, err := fhir.Merge(parts)
+		if err != nil {
+			return nil, err
+		}
+		if bundle, err = merged.JSON(); err != nil {
+			return nil, err
+		}
+		if pkgObj, _, err = w.PutObject(ctx, bytes.NewReader(bundle), int64(len(bundle)), nil); err != nil {
+			return nil, err
+		}
+		if redeemedBefore && old.Package != (catalog.ID{}) {
+			w.DeleteObject(old.Package) // the Bundle of the previous redemption
 		}
 	}
 	if opts.Out != nil {
-		if _, err := opts.Out.Write(bundle.Bytes()); err != nil {
+		if _, err := opts.Out.Write(bundle); err != nil {
 			return nil, err
 		}
 	}
@@ -555,13 +613,13 @@ func (w *Wallet) Redeem(ctx context.Context, link string, chain ChainConfig, opt
 		Operations: leaf.Operations.String(), Depth: leaf.Depth, Links: len(c), Created: w.now().UTC(),
 		Summary: grantSummary(leaf, 0),
 	}
-	if oldErr == nil && old.Direction == Received {
+	if redeemedBefore {
 		rec.ID, rec.Created = old.ID, old.Created
 	}
 	if err := w.putGrant(rec); err != nil {
 		return nil, err
 	}
-	return &Redeemed{Record: rec, Chain: c, Bundle: bundle.Bytes()}, nil
+	return &Redeemed{Record: rec, Chain: c, Bundle: bundle}, nil
 }
 
 // openBundle fetches a key bundle (a long grant link stored as an object)
@@ -675,11 +733,21 @@ type DelegateRequest struct {
 	Categories []fhir.Category // narrower categories; empty keeps them all
 	// ViewOnly drops the Export operation from the child grant.
 	ViewOnly bool
+	// Sensitive names the sensitive labels to pass on when narrowing (with
+	// Categories or Sensitive set): records so labelled are otherwise left
+	// out. With neither set the grant goes on whole.
+	Sensitive []fhir.Sensitive
 }
 
 // Delegate issues a child grant from a grant this wallet received (the
-// link it redeemed): same package, no wider scope, no later expiry, depth
-// minus one, the key re-wrapped to the new grantee.
+// link it redeemed): no wider scope, no later expiry, depth minus one, the
+// keys re-wrapped to the new grantee. Narrowed to some categories, the
+// child names only the package objects of those categories and wraps only
+// their keys, so the new grantee can neither fetch (the patient's node
+// serves only what the presented grant names) nor decrypt the rest. A
+// package that cannot be split that way (issued as one object of every
+// category, before packages were split, or an International Patient
+// Summary) is refused with ErrCannotNarrow rather than handed on whole.
 func (w *Wallet) Delegate(ctx context.Context, link string, req DelegateRequest, chain ChainConfig) (*IssuedGrant, error) {
 	c, err := grant.ParseLink(link)
 	if err != nil {
@@ -744,6 +812,14 @@ func (w *Wallet) Delegate(ctx context.Context, link string, req DelegateRequest,
 		}
 		child.Categories = cats
 	}
+	if len(req.Categories) > 0 || len(req.Sensitive) > 0 {
+		if child.Packages, pks, err = narrowPackages(parent, pks, req.Categories, req.Sensitive); err != nil {
+			return nil, err
+		}
+		if types, sensitive, ok := groupsScope(pks); ok {
+			child.ResourceTypes, child.Sensitive = types, sensitive
+		}
+	}
 	if child.ExpiresAt <= child.NotBefore {
 		return nil, fmt.Errorf("%w: the grant has expired", grant.ErrExpired)
 	}
@@ -751,7 +827,68 @@ func (w *Wallet) Delegate(ctx context.Context, link string, req DelegateRequest,
 	if err := w.sealAndSign(child, keys, pks); err != nil {
 		return nil, err
 	}
-	return w.saveIssued(append(slices.Clone(c), child), idx, catalog.ID{}, nil, req.To)
+	return w.saveIssued(append(slices.Clone(c), child), idx, nil, nil, req.To)
+}
+
+// ErrCannotNarrow: a re-share asked for less than the grant's package can
+// be split into.
+var ErrCannotNarrow = errors.New("cannot re-share only part of this grant")
+
+// narrowPackages keeps the package objects of a grant (CIDs and unwrapped
+// keys, in the grant's order) whose group is one of cats (all, if empty)
+// and whose sensitive labels are all in labels. It refuses when an object
+// it would have to split mixes groups, and when nothing is left.
+func narrowPackages(parent *grant.Grant, pks []grant.PackageKey, cats []fhir.Category, labels []fhir.Sensitive) ([][]byte, []grant.PackageKey, error) {
+	if len(pks) != len(parent.Packages) {
+		return nil, nil, fmt.Errorf("%w: %d keys for %d packages", grant.ErrMalformed, len(pks), len(parent.Packages))
+	}
+	wantCat := func(c string) bool { return len(cats) == 0 || slices.Contains(cats, fhir.Category(c)) }
+	wantLabels := func(ls []string) bool {
+		for _, l := range ls {
+			if !slices.Contains(labels, fhir.Sensitive(l)) {
+				return false
+			}
+		}
+		return true
+	}
+	// Whether anything is dropped, as the grant's public scope tells: not
+	// the Patient's own category (every object holds the Patient).
+	narrows := !wantLabels(parent.Sensitive)
+	for _, c := range parent.Categories {
+		if !wantCat(c) && c != string(fhir.People) {
+			narrows = true
+		}
+	}
+	var roots [][]byte
+	var kept []grant.PackageKey
+	for i, k := range pks {
+		switch {
+		case k.Mixed() && narrows:
+			return nil, nil, fmt.Errorf("%w: its records came as one package (an International Patient Summary, or a grant issued before packages were split by category); ask the patient for a grant of only what you want to pass on", ErrCannotNarrow)
+		case k.Mixed() || wantCat(k.Category) && wantLabels(k.Sensitive):
+			roots, kept = append(roots, parent.Packages[i]), append(kept, k)
+		}
+	}
+	if len(kept) == 0 {
+		return nil, nil, fmt.Errorf("%w: the grant holds no records of that scope (sensitive records go on only if named)", ErrCannotNarrow)
+	}
+	return roots, kept, nil
+}
+
+// groupsScope lists the resource types and sensitive labels the objects of
+// pks hold, sorted; ok is false if one of them mixes groups (its scope is
+// the grant's).
+func groupsScope(pks []grant.PackageKey) (types, sensitive []string, ok bool) {
+	for _, k := range pks {
+		if k.Mixed() {
+			return nil, nil, false
+		}
+		types = append(types, k.ResourceTypes...)
+		sensitive = append(sensitive, k.Sensitive...)
+	}
+	slices.Sort(types)
+	slices.Sort(sensitive)
+	return slices.Compact(types), slices.Compact(sensitive), true
 }
 
 // AccessEntry is one line of the access log: a presentation of one of this

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/healthwallet/healthwallet/share/grant"
 	"github.com/healthwallet/healthwallet/wallet/catalog"
 	"github.com/healthwallet/healthwallet/wallet/fhir"
 )
@@ -113,14 +114,49 @@ func (w *Wallet) patientsFor(sel []Record) ([]Record, error) {
 // records plus the Patient, references resolved inside the Bundle and
 // dangling ones pruned. It returns the Bundle's JSON and the records in it.
 func (w *Wallet) SharePackage(ctx context.Context, s Selection, now time.Time) ([]byte, []Record, error) {
-	sel, err := w.Select(s)
+	b, err := w.buildPackage(ctx, s, now)
 	if err != nil {
 		return nil, nil, err
+	}
+	out, err := b.pkg.JSON()
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, append(b.pats, b.sel...), nil
+}
+
+// builtPackage is a share package before it is written: pkg.Entries holds
+// the resources of pats and then of sel, in order, one entry each.
+type builtPackage struct {
+	pkg       *fhir.Package
+	pats, sel []Record
+}
+
+func (w *Wallet) buildPackage(ctx context.Context, s Selection, now time.Time) (*builtPackage, error) {
+	sel, err := w.Select(s)
+	if err != nil {
+		return nil, err
 	}
 	pats, err := w.patientsFor(sel)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
+	// One record per resource, as the package holds it (a Patient named in
+	// the selection is also the package's Patient).
+	seen := map[string]bool{}
+	dedup := func(rs []Record) []Record {
+		out := rs[:0:0]
+		for _, r := range rs {
+			key := r.Type + "/" + r.Index.ID
+			if r.Index.ID != "" && seen[key] {
+				continue
+			}
+			seen[key] = true
+			out = append(out, r)
+		}
+		return out
+	}
+	pats, sel = dedup(pats), dedup(sel)
 	load := func(rs []Record) ([]fhir.Resource, error) {
 		out := make([]fhir.Resource, 0, len(rs))
 		for _, r := range rs {
@@ -134,27 +170,107 @@ func (w *Wallet) SharePackage(ctx context.Context, s Selection, now time.Time) (
 	}
 	selected, err := load(sel)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	patients, err := load(pats)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	var pkg *fhir.Package
 	if s.Preset == PresetIPS {
 		if len(patients) == 0 {
-			return nil, nil, errors.New("an International Patient Summary needs a Patient record; import one first")
+			return nil, errors.New("an International Patient Summary needs a Patient record; import one first")
 		}
 		pkg, err = fhir.BuildIPS(patients[0], selected, now)
 	} else {
 		pkg, err = fhir.BuildCollection(patients, selected, now)
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	b, err := pkg.JSON()
+	return &builtPackage{pkg: pkg, pats: pats, sel: sel}, nil
+}
+
+// shareObject is one encrypted object of a share package: a FHIR Bundle of
+// one group of records (one category, one set of sensitive labels) with
+// the Patient. Group says what it holds; it travels only inside the
+// grant's wrapped keys.
+type shareObject struct {
+	bundle []byte
+	group  grant.PackageKey // Category, Sensitive, ResourceTypes only
+}
+
+// shareObjects builds the share package of s and splits it into one
+// collection Bundle per group of records, so that a grantee who re-shares
+// part of a grant can hand on only the keys of that part. The package is
+// built whole first, so every entry keeps the fullUrl and the resolved
+// references it has in the whole package, and merging the objects again
+// (fhir.Merge) gives back exactly its resources. An International Patient
+// Summary is one document and stays one object (a mixed one: it cannot be
+// narrowed). It also returns the records shared.
+func (w *Wallet) shareObjects(ctx context.Context, s Selection, now time.Time) ([]shareObject, []Record, error) {
+	b, err := w.buildPackage(ctx, s, now)
 	if err != nil {
 		return nil, nil, err
 	}
-	return b, append(pats, sel...), nil
+	recs := append(slices.Clone(b.pats), b.sel...)
+	if s.Preset == PresetIPS {
+		js, err := b.pkg.JSON()
+		if err != nil {
+			return nil, nil, err
+		}
+		types, _, sensitive := scopeOf(recs)
+		return []shareObject{{bundle: js, group: grant.PackageKey{Sensitive: sensitive, ResourceTypes: types}}}, recs, nil
+	}
+	if len(b.pkg.Entries) != len(recs) {
+		return nil, nil, fmt.Errorf("share package: %d entries for %d records", len(b.pkg.Entries), len(recs))
+	}
+	for i, e := range b.pkg.Entries {
+		if e.Resource.Type != recs[i].Type || e.Resource.ID != recs[i].Index.ID {
+			return nil, nil, fmt.Errorf("share package: entry %d is %s/%s, its record %s/%s", i, e.Resource.Type, e.Resource.ID, recs[i].Type, recs[i].Index.ID)
+		}
+	}
+	patients := b.pkg.Entries[:len(b.pats)]
+	type group struct {
+		key     string
+		entries []fhir.Entry
+		recs    []Record
+	}
+	var groups []*group
+	byKey := map[string]*group{}
+	for i, r := range b.sel {
+		labels := make([]string, len(r.Sensitive))
+		for j, l := range r.Sensitive {
+			labels[j] = string(l)
+		}
+		slices.Sort(labels)
+		key := string(r.Category) + "\x00" + strings.Join(slices.Compact(labels), "\x00")
+		g := byKey[key]
+		if g == nil {
+			g = &group{key: key}
+			byKey[key] = g
+			groups = append(groups, g)
+		}
+		g.entries = append(g.entries, b.pkg.Entries[len(b.pats)+i])
+		g.recs = append(g.recs, r)
+	}
+	if len(groups) == 0 { // only the Patient was selected
+		groups = []*group{{}}
+	}
+	out := make([]shareObject, 0, len(groups))
+	for _, g := range groups {
+		part := &fhir.Package{ID: b.pkg.ID, Type: b.pkg.Type, Timestamp: b.pkg.Timestamp,
+			Entries: append(slices.Clone(patients), g.entries...)}
+		js, err := part.JSON()
+		if err != nil {
+			return nil, nil, err
+		}
+		types, _, sensitive := scopeOf(append(slices.Clone(b.pats), g.recs...))
+		cat := string(fhir.People) // only the Patient was selected
+		if len(g.recs) > 0 {
+			cat = string(g.recs[0].Category)
+		}
+		out = append(out, shareObject{bundle: js, group: grant.PackageKey{Category: cat, Sensitive: sensitive, ResourceTypes: types}})
+	}
+	return out, recs, nil
 }

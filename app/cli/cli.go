@@ -72,7 +72,7 @@ func init() {
 		{"grants", "[--json]", "list grants issued and received, with status and accesses", runGrants},
 		{"revoke", "GRANT|LINK [--relay URL | --key HEX]", "revoke a grant you issued, by id or by its link (through a relay: no ETH needed)", runRevoke},
 		{"redeem", "LINK|FILE [--out DIR] [--json]", "verify a grant, fetch and decrypt what it shares", runRedeem},
-		{"delegate", "LINK --to DID --for DURATION [--delegable N] [--category C...] [--view-only]", "re-share a grant you hold, within its limits", runDelegate},
+		{"delegate", "LINK --to DID --for DURATION [--delegable N] [--category C...] [--include-sensitive S...] [--view-only]", "re-share a grant you hold, within its limits (narrowed: only those objects and keys)", runDelegate},
 		{"access", "[--json]", "the access log: who presented your grants, and what they got", runAccess},
 		{"node", "[--listen MA]... [--allow PEER]... [--gateway ADDR] [--json]", "serve this wallet's shared packages to grantees until interrupted", runNode},
 		{"vault", "login|backup|restore|handover|receive", "Vault custody: log in, escrow the keystore, restore it, hand it (or a grant) over once", runVault},

@@ -322,6 +322,8 @@ func runDelegate(c *ctx, args []string) error {
 	delegable := fs.Uint("delegable", 0, "how many further re-shares to allow")
 	var cats stringList
 	fs.Var(&cats, "category", "narrow to this category (repeatable)")
+	var sensitive stringList
+	fs.Var(&sensitive, "include-sensitive", "when narrowing, a sensitive category to pass on (repeatable); others are left out")
 	qrFile := fs.String("qr", "", "also write the link as a QR code PNG here")
 	viewOnly := fs.Bool("view-only", false, "the new grantee may read the records but not export them")
 	pos, err := c.parseWithArgs(fs, args)
@@ -346,6 +348,13 @@ func runDelegate(c *ctx, args []string) error {
 			return err
 		}
 		req.Categories = append(req.Categories, cat)
+	}
+	for _, name := range sensitive {
+		sv, ok := fhir.ParseSensitive(name)
+		if !ok {
+			return fmt.Errorf("%w: unknown sensitive category %q", errUsage, name)
+		}
+		req.Sensitive = append(req.Sensitive, sv)
 	}
 	cfg, err := c.chainConfig(c.Context, ca)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -285,7 +286,7 @@ func TestWrap(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, err := Unwrap(family, core, wrapped)
-	if err != nil || len(got) != 2 || got[0] != keys[0] || got[1] != keys[1] {
+	if err != nil || len(got) != 2 || !reflect.DeepEqual(got, keys) {
 		t.Fatalf("unwrap: %+v %v", got, err)
 	}
 	if _, err := Unwrap(stranger, core, wrapped); !errors.Is(err, ErrWrongKey) {

@@ -47,6 +47,50 @@ func BuildCollection(patients, selected []Resource, now time.Time) (*Package, er
 	return p, nil
 }
 
+// Merge joins collection Bundles split from one package (each a part of its
+// entries) back into one: the first Bundle's id and timestamp, each entry
+// once (the first with its fullUrl), in the order the Bundles give them,
+// references resolved inside the result and those to entries it does not
+// hold pruned (see [BuildCollection]).
+func Merge(bundles [][]byte) (*Package, error) {
+	p := &Package{Type: "collection"}
+	seen := map[string]bool{}
+	for i, b := range bundles {
+		root, err := decodeObject(b)
+		if err != nil {
+			return nil, fmt.Errorf("%w: part %d: %v", ErrNotFHIR, i+1, err)
+		}
+		if str(root, "resourceType") != "Bundle" || str(root, "type") != "collection" {
+			return nil, fmt.Errorf("%w: part %d is not a collection Bundle", ErrNotFHIR, i+1)
+		}
+		if i == 0 {
+			p.ID = str(root, "id")
+			if p.Timestamp, err = time.Parse(time.RFC3339, str(root, "timestamp")); err != nil {
+				return nil, fmt.Errorf("%w: part %d: timestamp: %v", ErrNotFHIR, i+1, err)
+			}
+		}
+		doc, err := Parse(b)
+		if err != nil {
+			return nil, err
+		}
+		for j, r := range doc.Resources {
+			key := r.FullURL
+			if key == "" {
+				key = fmt.Sprintf("#%d/%d", i, j)
+			}
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			p.Entries = append(p.Entries, Entry{FullURL: r.FullURL, Resource: r})
+		}
+	}
+	if err := p.resolve(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
 // add appends resources not yet in the package, keeping a fullUrl that is a
 // urn:uuid or absolute URL, and giving the others a fresh urn:uuid.
 func (p *Package) add(rs ...Resource) {

@@ -397,3 +397,79 @@ func TestCVXNames(t *testing.T) {
 		t.Fatalf("unknown code summary %q", got)
 	}
 }
+
+// TestMerge: the parts of a split package merge back into its resources,
+// the Patient once; parts alone keep no reference to what they lack.
+func TestMerge(t *testing.T) {
+	d := mustParse(t, marguerita)
+	var patient Resource
+	var labs []Resource
+	for _, r := range d.Resources {
+		if r.Type == "Patient" {
+			patient = r
+		}
+		if x := IndexOf(r, nil); x.Category == Labs && !x.IsSensitive() {
+			labs = append(labs, r)
+		}
+	}
+	now := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+	whole, err := BuildCollection([]Resource{patient}, labs, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Split: the Patient with the reports, the Patient with the rest.
+	reports := &Package{ID: whole.ID, Type: whole.Type, Timestamp: now, Entries: slices.Clone(whole.Entries[:1])}
+	rest := &Package{ID: whole.ID, Type: whole.Type, Timestamp: now, Entries: slices.Clone(whole.Entries[:1])}
+	for _, e := range whole.Entries[1:] {
+		if e.Resource.Type == "DiagnosticReport" {
+			reports.Entries = append(reports.Entries, e)
+		} else {
+			rest.Entries = append(rest.Entries, e)
+		}
+	}
+	if len(reports.Entries) < 2 || len(rest.Entries) < 2 {
+		t.Fatalf("fixture: %d reports, %d others", len(reports.Entries)-1, len(rest.Entries)-1)
+	}
+	a, _ := reports.JSON()
+	b, _ := rest.JSON()
+	wb, _ := whole.JSON()
+	sorted := func(p []byte) []string {
+		doc, err := Parse(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, r := range doc.Resources {
+			out = append(out, r.FullURL+" "+string(r.JSON()))
+		}
+		slices.Sort(out)
+		return out
+	}
+	merged, err := Merge([][]byte{a, b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mb, _ := merged.JSON()
+	_, ids := checkBundle(t, mb)
+	if merged.ID != whole.ID || !merged.Timestamp.Equal(now) || ids[0] != "Patient/"+patient.ID || len(ids) != len(whole.Entries) {
+		t.Fatalf("merged: id %s, %s, first %s, %d entries (want %d)", merged.ID, merged.Timestamp, ids[0], len(ids), len(whole.Entries))
+	}
+	if !slices.Equal(sorted(mb), sorted(wb)) {
+		t.Fatal("merged parts differ from the whole package")
+	}
+	// The reports alone: their results (Observations not held) are pruned.
+	alone, err := Merge([][]byte{a})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ab, _ := alone.JSON()
+	checkBundle(t, ab) // no dangling reference
+	if len(alone.Entries) != len(reports.Entries) {
+		t.Fatalf("reports alone: %d entries, want %d", len(alone.Entries), len(reports.Entries))
+	}
+	// A document is not a part.
+	doc, _ := (&Package{ID: "x", Type: "document", Timestamp: now, Entries: whole.Entries[:1]}).JSON()
+	if _, err := Merge([][]byte{doc}); !errors.Is(err, ErrNotFHIR) {
+		t.Fatalf("document part: %v", err)
+	}
+}
