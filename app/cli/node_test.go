@@ -31,7 +31,7 @@ func startCLINode(t *testing.T, home string, extra ...string) (nodeJSON, func() 
 	go func() {
 		args := append([]string{"--home", home, "node", "--json", "--listen", "/ip4/127.0.0.1/tcp/0"}, extra...)
 		done <- Main(args, Env{Stdout: pw, Stderr: &errOut, Context: ctx,
-			Getenv: func(k string) string { return passEnv[k] }})
+			Getenv: func(k string) string { return passEnv[k] }, Options: wallet.Options{WorkFactor: 10, Now: testclock.Now}})
 		pw.Close()
 	}()
 	line, err := bufio.NewReader(pr).ReadString('\n')

@@ -13,8 +13,10 @@ import (
 	"testing"
 
 	"github.com/healthwallet/healthwallet/internal/fixtures"
+	"github.com/healthwallet/healthwallet/internal/testclock"
 	"github.com/healthwallet/healthwallet/share/devnet"
 	"github.com/healthwallet/healthwallet/share/grant"
+	"github.com/healthwallet/healthwallet/wallet"
 )
 
 // background runs a long-lived command (node, relay, devnet) in-process and
@@ -26,7 +28,7 @@ func background(t *testing.T, env map[string]string, args ...string) (string, fu
 	var errOut bytes.Buffer
 	done := make(chan int, 1)
 	go func() {
-		done <- Main(args, Env{Stdout: pw, Stderr: &errOut, Context: ctx, Getenv: func(k string) string { return env[k] }})
+		done <- Main(args, Env{Stdout: pw, Stderr: &errOut, Context: ctx, Getenv: func(k string) string { return env[k] }, Options: wallet.Options{WorkFactor: 10, Now: testclock.Now}})
 		pw.Close()
 	}()
 	line, err := bufio.NewReader(pr).ReadString('\n')
