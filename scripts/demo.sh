@@ -83,7 +83,7 @@ ok "family delegates labs to a second specialist for 24 hours; the second specia
 
 # --- fault: a grant presented by the wrong wallet --------------------------
 out=$(hw family redeem "$link1" 2>&1) && fail "the family member redeemed the specialist's grant"
-grep -q "grant belongs to another wallet" <<<"$out" || fail "wrong wallet: $out"
+grep -q "this link is not addressed to this wallet" <<<"$out" || fail "wrong wallet: $out"
 ok "the specialist's link presented by the family member's wallet is refused: $out"
 
 # --- revocation through the relay -----------------------------------------

@@ -1,6 +1,7 @@
 package grant
 
 import (
+	"crypto/cipher"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
@@ -84,15 +85,19 @@ func Unwrap(grantee *secp256k1.PrivateKey, coreHash [32]byte, wrapped []byte) ([
 	return out, nil
 }
 
-func wrapAEAD(shared, ephPub, granteePub []byte) (interface {
-	Seal(dst, nonce, plaintext, ad []byte) []byte
-	Open(dst, nonce, ciphertext, ad []byte) ([]byte, error)
-	NonceSize() int
-}, error) {
+func wrapAEAD(shared, ephPub, granteePub []byte) (cipher.AEAD, error) {
+	return deriveAEAD(shared, ephPub, granteePub, wrapInfo)
+}
+
+// deriveAEAD turns an ECDH secret into a single-use ChaCha20-Poly1305 key:
+// HKDF-SHA256 with salt ephemeral ‖ recipient public key and info naming
+// what the key seals (the package key of a grant, a sealed link). It wipes
+// shared.
+func deriveAEAD(shared, ephPub, recipientPub []byte, info string) (cipher.AEAD, error) {
 	defer clear(shared)
-	salt := append(append([]byte(nil), ephPub...), granteePub...)
+	salt := append(append([]byte(nil), ephPub...), recipientPub...)
 	key := make([]byte, chacha20poly1305.KeySize)
-	if _, err := io.ReadFull(hkdf.New(sha256.New, shared, salt, []byte(wrapInfo)), key); err != nil {
+	if _, err := io.ReadFull(hkdf.New(sha256.New, shared, salt, []byte(info)), key); err != nil {
 		return nil, err
 	}
 	defer clear(key)
