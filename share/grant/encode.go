@@ -19,7 +19,9 @@ const (
 
 var magic = []byte("HWG")
 
-// Encode returns the compact binary form of a chain:
+// Encode returns the compact binary form of a chain, in the clear: what a
+// sealed link ([Chain.Link]) carries inside, and what a grantee presents to
+// the patient's node:
 //
 //	"HWG" version(1) chainId(uvarint) registry(20) count(uvarint) grant…
 //	grant: issuer(20) granteeKey(33) hasParent(1) [parent(32)]
