@@ -64,7 +64,7 @@ ok "patient's node $(jq -r .peerId "$work/node.out" | cut -c1-16)… serves on l
 # --- patient → specialist: labs and medications, one hour -----------------
 g1=$(hw patient grant --to "$(did specialist)" --category labs --category medications --for 1h --json) || fail "grant to specialist"
 link1=$(jq -r .link <<<"$g1")
-ok "patient shares labs and medications with the specialist for 1 hour ($(jq -r .link <<<"$g1" | wc -c) characters, EIP-712 signed)"
+ok "patient shares labs and medications with the specialist for 1 hour ($(jq -r .link <<<"$g1" | wc -c) characters, EIP-712 signed, sealed to the specialist)"
 
 hw specialist redeem "$link1" --out "$work/specialist" --json >"$work/r1.json" 2>"$work/r1.err" || { cat "$work/r1.err"; fail "specialist redeem"; }
 got=$(jq -r .file "$work/r1.json")
