@@ -21,9 +21,9 @@ var ErrNotAddressed = errors.New("this link is not addressed to this wallet")
 // Sealed envelopes.
 //
 // A grant link and a key-bundle pointer travel sealed, so that a
-// photographed QR code or a forwarded message shows nothing but its
-// length: no patient address, no category or sensitive label, no node
-// address, no grantee. The envelope is
+// photographed QR code or a forwarded message shows nothing but its kind,
+// format version, number of recipients and length: no patient address, no
+// category or sensitive label, no node address, no grantee. The envelope is
 //
 //	header(4) ‖ count(1) ‖ slot × count ‖ ChaCha20-Poly1305_K(body)
 //	slot: ephemeral public key(33) ‖ ChaCha20-Poly1305_KEK(K)(48)
