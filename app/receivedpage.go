@@ -207,7 +207,11 @@ func (p *receivedPage) showDelegate() {
 	f.button = widget.NewButtonWithIcon("Re-share", theme.MailForwardIcon(), p.u.act(p.submitDelegate))
 	f.button.Importance = widget.HighImportance
 	catBox := container.NewVBox()
-	if c, err := grant.ParseLink(p.grant.Link); err == nil {
+	var c grant.Chain
+	if w := p.u.openWallet(); w != nil {
+		c, _ = w.OpenLink(p.grant.Link) // sealed to this wallet, the grantee
+	}
+	if len(c) > 0 {
 		cats := slices.Clone(c.Leaf().Categories)
 		slices.Sort(cats)
 		for _, cat := range cats {

@@ -207,7 +207,7 @@ func (v *sharedWithMeView) submit() {
 }
 
 // verifyRefusals are the reasons a verifier refuses a grant.
-var verifyRefusals = []error{grant.ErrMalformed, grant.ErrBadSignature, grant.ErrWrongDomain, grant.ErrNotYetValid,
+var verifyRefusals = []error{grant.ErrNotAddressed, grant.ErrMalformed, grant.ErrBadSignature, grant.ErrWrongDomain, grant.ErrNotYetValid,
 	grant.ErrExpired, grant.ErrTooLong, grant.ErrWrongGrantee, grant.ErrNotGranted, grant.ErrBrokenChain,
 	grant.ErrWidened, grant.ErrRevoked, grant.ErrRevocationUnknown, grant.ErrWrongKey}
 

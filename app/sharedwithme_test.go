@@ -144,7 +144,7 @@ func TestRedeemRefusesAnotherWalletsGrant(t *testing.T) {
 	test.Type(v.link, g.Link)
 	test.Tap(v.redeem)
 	u.bg.Wait()
-	mustContain(t, "verdict", v.verdict.Text, "Refused: grant belongs to another wallet")
+	mustContain(t, "verdict", v.verdict.Text, "Refused: this link is not addressed to this wallet.")
 	if v.list.Length() != 0 {
 		t.Fatal("a refused grant was recorded")
 	}

@@ -64,7 +64,7 @@ ok "patient's node $(jq -r .peerId "$work/node.out" | cut -c1-16)… serves on l
 # --- patient → specialist: labs and medications, one hour -----------------
 g1=$(hw patient grant --to "$(did specialist)" --category labs --category medications --for 1h --json) || fail "grant to specialist"
 link1=$(jq -r .link <<<"$g1")
-ok "patient shares labs and medications with the specialist for 1 hour ($(jq -r .link <<<"$g1" | wc -c) characters, EIP-712 signed)"
+ok "patient shares labs and medications with the specialist for 1 hour ($(jq -r .link <<<"$g1" | wc -c) characters, EIP-712 signed, sealed to the specialist)"
 
 hw specialist redeem "$link1" --out "$work/specialist" --json >"$work/r1.json" 2>"$work/r1.err" || { cat "$work/r1.err"; fail "specialist redeem"; }
 got=$(jq -r .file "$work/r1.json")
@@ -88,7 +88,7 @@ ok "family delegates labs to a second specialist for 24 hours; the second specia
 
 # --- fault: a grant presented by the wrong wallet --------------------------
 out=$(hw family redeem "$link1" 2>&1) && fail "the family member redeemed the specialist's grant"
-grep -q "grant belongs to another wallet" <<<"$out" || fail "wrong wallet: $out"
+grep -q "this link is not addressed to this wallet" <<<"$out" || fail "wrong wallet: $out"
 ok "the specialist's link presented by the family member's wallet is refused: $out"
 
 # --- revocation through the relay -----------------------------------------

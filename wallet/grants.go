@@ -310,7 +310,11 @@ func (w *Wallet) saveIssued(chain grant.Chain, idx uint64, objs []catalog.ID, re
 	if err != nil {
 		return nil, err
 	}
-	link, err := chain.Link()
+	keys, err := w.Keys()
+	if err != nil {
+		return nil, err
+	}
+	link, err := chain.Link(keys.PublicKey())
 	if err != nil {
 		return nil, err
 	}
@@ -425,13 +429,18 @@ func (w *Wallet) Revoke(ctx context.Context, g GrantRecord, r Revoker) (GrantRec
 
 // RevokeLink revokes a grant this wallet issued, given its link: for a
 // wallet restored from its phrase, which has lost its grant records but can
-// find each grant's secret again (RevocationIndexOf).
+// find each grant's secret again (RevocationIndexOf). A link is sealed to
+// its issuer as well as to its grantee, so the issuer opens it with its own
+// key.
 func (w *Wallet) RevokeLink(ctx context.Context, link string, r Revoker) (common.Hash, error) {
-	c, err := grant.ParseLink(link)
+	keys, err := w.Keys()
 	if err != nil {
 		return common.Hash{}, err
 	}
-	keys, err := w.Keys()
+	c, err := grant.OpenLink(link, keys.PrivateKey())
+	if errors.Is(err, grant.ErrNotAddressed) {
+		return common.Hash{}, ErrNotIssuedHere
+	}
 	if err != nil {
 		return common.Hash{}, err
 	}
@@ -440,6 +449,17 @@ func (w *Wallet) RevokeLink(ctx context.Context, link string, r Revoker) (common
 		return common.Hash{}, err
 	}
 	return r.Revoke(ctx, [][32]byte{revocationSecret(keys, idx)})
+}
+
+// OpenLink opens a grant link sealed to this wallet (as its grantee or its
+// issuer). It does not verify the chain. A link for another wallet is
+// grant.ErrNotAddressed.
+func (w *Wallet) OpenLink(link string) (grant.Chain, error) {
+	keys, err := w.Keys()
+	if err != nil {
+		return nil, err
+	}
+	return grant.OpenLink(link, keys.PrivateKey())
 }
 
 // RevocationSecretOf returns the secret that revokes an issued grant (for
@@ -493,11 +513,11 @@ func (w *Wallet) Redeem(ctx context.Context, link string, chain ChainConfig, opt
 	}
 	defer node.Close()
 	if grant.IsBundleLink(link) {
-		if link, err = openBundle(ctx, node, link); err != nil {
+		if link, err = openBundle(ctx, node, link, keys); err != nil {
 			return nil, err
 		}
 	}
-	c, err := grant.ParseLink(link)
+	c, err := grant.OpenLink(link, keys.PrivateKey())
 	if err != nil {
 		return nil, err
 	}
@@ -624,8 +644,8 @@ func (w *Wallet) Redeem(ctx context.Context, link string, chain ChainConfig, opt
 
 // openBundle fetches a key bundle (a long grant link stored as an object)
 // and returns the link inside.
-func openBundle(ctx context.Context, node *ipfs.Node, link string) (string, error) {
-	p, err := grant.ParseBundleLink(link)
+func openBundle(ctx context.Context, node *ipfs.Node, link string, keys *identity.Keys) (string, error) {
+	p, err := grant.OpenBundleLink(link, keys.PrivateKey())
 	if err != nil {
 		return "", err
 	}
@@ -648,12 +668,25 @@ func openBundle(ctx context.Context, node *ipfs.Node, link string) (string, erro
 // ShareQR returns a QR code (PNG) for a grant link. A link too long for a
 // reliable QR code is stored as an encrypted key bundle that this wallet's
 // node serves to anyone, and the QR code carries a short pointer to it
-// instead (the node must be running when the grantee scans it). It returns
+// instead (the node must be running when the grantee scans it); the pointer
+// is sealed to the grantee and to this wallet, like the link. It returns
 // the text the QR code holds.
 func (w *Wallet) ShareQR(ctx context.Context, link string, providers []string) ([]byte, string, error) {
 	if len(link) <= grant.MaxQRLink {
 		png, err := grant.QR(link)
 		return png, link, err
+	}
+	keys, err := w.Keys()
+	if err != nil {
+		return nil, "", err
+	}
+	c, err := grant.OpenLink(link, keys.PrivateKey())
+	if err != nil {
+		return nil, "", err
+	}
+	grantee, err := c.Leaf().Grantee()
+	if err != nil {
+		return nil, "", err
 	}
 	ps, err := parseProviders(providers)
 	if err != nil {
@@ -673,7 +706,10 @@ func (w *Wallet) ShareQR(ctx context.Context, link string, providers []string) (
 	if err := cat.Put(catalog.Public, catalog.NewID(), []byte(ref.Root.String())); err != nil {
 		return nil, "", err
 	}
-	ptr := grant.BundlePointer{Root: ref.Root.Bytes(), ObjectID: ref.ID, Key: [32]byte(ref.Key), Size: uint64(ref.Size), Providers: ps}.Link()
+	ptr, err := grant.BundlePointer{Root: ref.Root.Bytes(), ObjectID: ref.ID, Key: [32]byte(ref.Key), Size: uint64(ref.Size), Providers: ps}.Link(grantee, keys.PublicKey())
+	if err != nil {
+		return nil, "", err
+	}
 	png, err := grant.QR(ptr)
 	return png, ptr, err
 }
@@ -749,7 +785,7 @@ type DelegateRequest struct {
 // category, before packages were split, or an International Patient
 // Summary) is refused with ErrCannotNarrow rather than handed on whole.
 func (w *Wallet) Delegate(ctx context.Context, link string, req DelegateRequest, chain ChainConfig) (*IssuedGrant, error) {
-	c, err := grant.ParseLink(link)
+	c, err := w.OpenLink(link)
 	if err != nil {
 		return nil, err
 	}

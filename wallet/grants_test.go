@@ -3,6 +3,7 @@ package wallet
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"math/big"
@@ -13,7 +14,9 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/ethclient"
+	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/healthwallet/healthwallet/internal/fixtures"
 	"github.com/healthwallet/healthwallet/internal/testclock"
@@ -89,8 +92,8 @@ func TestGrantRedeemDelegateRevoke(t *testing.T) {
 		t.Fatalf("specialist grants %+v", gs)
 	}
 
-	// A stolen link is useless to another wallet.
-	if _, err := stranger.Redeem(ctx, g1.Link, chain, RedeemOptions{Listen: ipfs.LoopbackListen}); !errors.Is(err, grant.ErrWrongGrantee) {
+	// A stolen link is useless to another wallet: it cannot even open it.
+	if _, err := stranger.Redeem(ctx, g1.Link, chain, RedeemOptions{Listen: ipfs.LoopbackListen}); !errors.Is(err, grant.ErrNotAddressed) {
 		t.Fatalf("stranger: %v", err)
 	}
 
@@ -195,8 +198,23 @@ func TestLongGrantThroughKeyBundle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !grant.IsBundleLink(text) || len(text) > 300 || len(png) == 0 {
+	if !grant.IsBundleLink(text) || len(text) > 600 || len(png) == 0 {
 		t.Fatalf("QR holds %d characters: %.60s", len(text), text)
+	}
+	// Neither the link nor the QR code shows the patient, the scope or the
+	// node's addresses.
+	addr, _ := ma.NewMultiaddr(providers[0])
+	needles := [][]byte{[]byte(patient.Info().Address), common.HexToAddress(patient.Info().Address).Bytes(), []byte("Observation"), addr.Bytes()[:8], []byte(srv.Node.ID())}
+	for _, shown := range []string{g.Link, text} {
+		raw, err := base64.RawURLEncoding.DecodeString(shown[strings.Index(shown, "/")+1:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range needles {
+			if len(n) < 8 || bytes.Contains(raw, n) || strings.Contains(shown, string(n)) {
+				t.Fatalf("%.30s… shows %q", shown, n)
+			}
+		}
 	}
 	time.Sleep(300 * time.Millisecond) // the node picks up the new public bundle
 	var out bytes.Buffer

@@ -271,7 +271,7 @@ func TestDelegationOfMixedPackage(t *testing.T) {
 	if err := patient.sealAndSign(g, keys, []grant.PackageKey{packageKey(ref)}); err != nil {
 		t.Fatal(err)
 	}
-	link, err := grant.Chain{g}.Link()
+	link, err := grant.Chain{g}.Link(keys.PublicKey())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -86,7 +86,7 @@ func runGrant(c *ctx, args []string) error {
 	}
 	if *asJSON {
 		leaf := g.Chain.Leaf()
-		return c.printJSON(grantJSON{ID: g.Record.ID.String(), Hash: "0x" + g.Record.Hash, Link: g.Link, TypedData: leaf.TypedData(),
+		return c.printJSON(grantJSON{ID: g.Record.ID.String(), Hash: "0x" + g.Record.Hash, Link: g.Link, TypedData: leaf.PrintedTypedData(),
 			Signature: hexutil.Encode(leaf.Signature), ExpiresAt: g.Record.ExpiresAt, QR: *qrFile})
 	}
 	fmt.Fprintln(c.Stdout, g.Link)

@@ -102,6 +102,7 @@ func TestGrantRedeemRevokeCLI(t *testing.T) {
 	if _, err := os.Stat(qr); err != nil {
 		t.Fatal("no QR file")
 	}
+	viemVerifies(t, r.stdout, g.Hash)
 
 	out := filepath.Join(dir, "received")
 	r = runE("", "--home", specialist, "redeem", g.Link, "--out", out, "--json")
@@ -138,5 +139,50 @@ func TestGrantRedeemRevokeCLI(t *testing.T) {
 	r = runE("", "--home", patient, "access")
 	if r.code != 0 || !strings.Contains(r.stdout, "served") {
 		t.Fatalf("access: %+v", r)
+	}
+}
+
+// viemVerifies checks that `grant --json` output verifies, as printed, in
+// viem (share/grant/testdata/viem, installed by npm ci in .ci/run): the
+// signature recovers the issuer named in the message, and viem's EIP-712
+// hash is the printed hash. Without node or viem it skips, and fails under
+// CI=1.
+func viemVerifies(t *testing.T, printed, hash string) {
+	t.Helper()
+	dir := filepath.Join("..", "..", "share", "grant", "testdata", "viem")
+	node, err := exec.LookPath("node")
+	if err == nil {
+		_, err = os.Stat(filepath.Join(dir, "node_modules", "viem", "package.json"))
+	}
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("viem check needs node and npm ci --prefix share/grant/testdata/viem: %v", err)
+		}
+		t.Logf("viem check skipped: %v", err)
+		return
+	}
+	var out struct {
+		TypedData struct{ Message struct{ Issuer string } }
+	}
+	if err := json.Unmarshal([]byte(printed), &out); err != nil || out.TypedData.Message.Issuer == "" {
+		t.Fatalf("no issuer in the printed typed data: %v", err)
+	}
+	file := filepath.Join(t.TempDir(), "grant.json")
+	os.WriteFile(file, []byte(printed), 0o600)
+	cmd := exec.Command(node, "verify.mjs", file, out.TypedData.Message.Issuer)
+	cmd.Dir = dir
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	b, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("viem refused grant --json: %v\n%s", err, stderr.String())
+	}
+	var res struct {
+		OK        bool
+		Recovered string
+		Hash      string
+	}
+	if err := json.Unmarshal(b, &res); err != nil || !res.OK || !strings.EqualFold(res.Recovered, out.TypedData.Message.Issuer) || res.Hash != hash {
+		t.Fatalf("viem: %s (%v); want hash %s", b, err, hash)
 	}
 }

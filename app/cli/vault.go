@@ -227,7 +227,7 @@ func vaultHandover(c *ctx, args []string) error {
 		if err != nil {
 			return err
 		}
-		if _, err := grant.ParseLink(l); err != nil && !grant.IsBundleLink(l) {
+		if err := grant.CheckLink(l); err != nil && !grant.IsBundleLink(l) {
 			return err
 		}
 		payload, kind = []byte(l), vault.KindDelegation

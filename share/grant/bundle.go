@@ -1,21 +1,22 @@
 package grant
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
 	"strings"
+
+	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 )
 
 // BundlePrefix starts a key-bundle link: what a QR code carries when the
 // grant link itself is too long (long delegation chains). The bundle is an
-// encrypted IPFS object holding the full grant link; the pointer names it
-// and carries its key, and the patient's node serves it to anyone (it
-// reveals no more than the link it stands for).
+// encrypted IPFS object holding the full (sealed) grant link; the pointer
+// names it, carries its key and the nodes that serve it, and is itself
+// sealed to the same parties as the link (see [Chain.Link]), so the QR code
+// shows no node address. The patient's node serves the bundle to anyone:
+// it holds only the sealed link.
 const BundlePrefix = "healthwallet:bundle/"
-
-var bundleMagic = []byte("HWB\x01")
 
 // BundlePointer locates and opens a key bundle.
 type BundlePointer struct {
@@ -26,15 +27,20 @@ type BundlePointer struct {
 	Providers [][]byte // binary multiaddrs with /p2p/
 }
 
-// Link returns BundlePrefix ‖ base64url(binary pointer).
-func (p BundlePointer) Link() string {
-	b := append([]byte(nil), bundleMagic...)
+// Link returns BundlePrefix ‖ base64url(binary pointer sealed to the
+// recipients: the grantee and the issuer of the grant it stands for).
+func (p BundlePointer) Link(to ...*secp256k1.PublicKey) (string, error) {
+	var b []byte
 	b = appendItem(b, p.Root)
 	b = append(b, p.ObjectID[:]...)
 	b = append(b, p.Key[:]...)
 	b = binary.AppendUvarint(b, p.Size)
 	b = appendList(b, p.Providers)
-	return BundlePrefix + base64.RawURLEncoding.EncodeToString(b)
+	sealed, err := seal(bundleHeader, bundleInfo, b, to)
+	if err != nil {
+		return "", err
+	}
+	return BundlePrefix + base64.RawURLEncoding.EncodeToString(sealed), nil
 }
 
 // IsBundleLink reports whether s is a key-bundle link.
@@ -42,18 +48,24 @@ func IsBundleLink(s string) bool {
 	return strings.HasPrefix(strings.Join(strings.Fields(s), ""), BundlePrefix)
 }
 
-// ParseBundleLink reads a key-bundle link; failures wrap ErrMalformed.
-func ParseBundleLink(s string) (BundlePointer, error) {
+// OpenBundleLink opens a key-bundle link with the grantee's (or the
+// issuer's) key. A link for another wallet is ErrNotAddressed; other
+// failures wrap ErrMalformed.
+func OpenBundleLink(s string, key *secp256k1.PrivateKey) (BundlePointer, error) {
 	var p BundlePointer
 	body, ok := strings.CutPrefix(strings.Join(strings.Fields(s), ""), BundlePrefix)
 	if !ok {
 		return p, fmt.Errorf("%w: a key-bundle link starts with %s", ErrMalformed, BundlePrefix)
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(body)
-	if err != nil || !bytes.HasPrefix(raw, bundleMagic) {
+	if err != nil || len(raw) > 4096 {
 		return p, fmt.Errorf("%w: not a key-bundle link", ErrMalformed)
 	}
-	d := &decoder{b: raw[len(bundleMagic):]}
+	plain, err := open(bundleHeader, bundleInfo, raw, key)
+	if err != nil {
+		return p, err
+	}
+	d := &decoder{b: plain}
 	p.Root = d.item()
 	copy(p.ObjectID[:], d.take(16))
 	copy(p.Key[:], d.take(32))

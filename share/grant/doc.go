@@ -30,13 +30,24 @@
 // empty ([Grant.CoreHash]), so a wrapped key moved into another grant does
 // not open.
 //
+// # The link
+//
+// A chain travels as a link (and its QR code) sealed to the leaf grantee
+// and the leaf issuer: see [Chain.Link] and [OpenLink]. Nothing of the
+// grant is in the clear, not even for routing: the grantee opens the link
+// with its own key before it dials the nodes named inside. The compact
+// plaintext form ([Chain.Encode]) is what the grantee presents to the
+// patient's node over its encrypted libp2p stream.
+//
 // # Verification
 //
 // [Verify] is the one verification function the CLI, the app and the node
 // use. It checks, for every link of a delegation chain, the signature
 // (low-S only), the domain against the verifier's own configuration, the
 // time window with bounded leeway, the maximum lifetime, that each parent's
-// grantee issued the child, that no link widens scope, extends expiry or
-// exceeds depth, the presenter's proof of possession, and revocation of
+// grantee issued the child, that no link widens scope, extends expiry,
+// exceeds depth or names nodes its parent does not, the presenter's proof of
+// possession (bound to the verifier's and the presenter's peer ids, see
+// [Challenge]), and revocation of
 // every link (fail closed when the status cannot be known).
 package grant

@@ -2,11 +2,9 @@ package grant
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"strings"
 
 	"rsc.io/qr"
 )
@@ -21,7 +19,9 @@ const (
 
 var magic = []byte("HWG")
 
-// Encode returns the compact binary form of a chain:
+// Encode returns the compact binary form of a chain, in the clear: what a
+// sealed link ([Chain.Link]) carries inside, and what a grantee presents to
+// the patient's node:
 //
 //	"HWG" version(1) chainId(uvarint) registry(20) count(uvarint) grant…
 //	grant: issuer(20) granteeKey(33) hasParent(1) [parent(32)]
@@ -221,32 +221,8 @@ func DecodeChain(b []byte) (Chain, error) {
 	return c, nil
 }
 
-// LinkPrefix starts every grant link.
+// LinkPrefix starts every grant link; see [Chain.Link].
 const LinkPrefix = "healthwallet:grant/"
-
-// Link returns the chain as a link: LinkPrefix ‖ base64url(Encode()).
-func (c Chain) Link() (string, error) {
-	b, err := c.Encode()
-	if err != nil {
-		return "", err
-	}
-	return LinkPrefix + base64.RawURLEncoding.EncodeToString(b), nil
-}
-
-// ParseLink reads a grant link, forgiving surrounding whitespace and line
-// breaks inserted by mail clients.
-func ParseLink(s string) (Chain, error) {
-	s = strings.Join(strings.Fields(s), "")
-	body, ok := strings.CutPrefix(s, LinkPrefix)
-	if !ok {
-		return nil, fmt.Errorf("%w: a grant link starts with %s", ErrMalformed, LinkPrefix)
-	}
-	b, err := base64.RawURLEncoding.DecodeString(body)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
-	return DecodeChain(b)
-}
 
 // MaxQRLink is the longest link put into a QR code. Version 40 at level M
 // holds 2331 bytes; phone cameras read codes far below that size reliably,

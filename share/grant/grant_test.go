@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/asn1"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -151,8 +152,9 @@ func TestVerifyRootGrant(t *testing.T) {
 	if v.ExpiresAt.Unix() != int64(g.ExpiresAt) || len(v.Hashes) != 1 {
 		t.Fatalf("verified %+v", v)
 	}
-	// Proof of possession: the grantee signs a fresh challenge.
-	challenge := [32]byte{9, 9, 9}
+	// Proof of possession: the grantee signs a fresh challenge, bound to
+	// the verifier's and its own peer id.
+	challenge := Challenge{Nonce: [32]byte{9, 9, 9}, Verifier: []byte("node-peer-id-0001"), Presenter: []byte("specialist-peer-01")}
 	proof, _ := Prove(specialist, v.Hashes[0], challenge)
 	if _, err := Verify(ctx, Chain{g}, policyAt(inWindow), Request{Challenge: challenge, Proof: proof}); err != nil {
 		t.Fatalf("proof: %v", err)
@@ -161,9 +163,38 @@ func TestVerifyRootGrant(t *testing.T) {
 	if _, err := Verify(ctx, Chain{g}, policyAt(inWindow), Request{Challenge: challenge, Proof: wrong}); !errors.Is(err, ErrWrongGrantee) {
 		t.Fatalf("proof by another key: %v", err)
 	}
-	stale, _ := Prove(specialist, v.Hashes[0], [32]byte{1})
+	staleCh := challenge
+	staleCh.Nonce = [32]byte{1}
+	stale, _ := Prove(specialist, v.Hashes[0], staleCh)
 	if _, err := Verify(ctx, Chain{g}, policyAt(inWindow), Request{Challenge: challenge, Proof: stale}); !errors.Is(err, ErrWrongGrantee) {
 		t.Fatalf("proof for another challenge: %v", err)
+	}
+}
+
+// TestProofBoundToBothPeers: a proof the grantee made for one verifier, or
+// on another peer's connection, does not pass at another: a node that
+// relays a real node's challenge to the grantee gains nothing.
+func TestProofBoundToBothPeers(t *testing.T) {
+	ctx := context.Background()
+	g := issue(t, patient, specialist, nil, nil)
+	h, _ := g.Hash()
+	nonce := [32]byte{7, 7, 7}
+	// What the real node sees: a relaying peer presenting to it.
+	atNode := Challenge{Nonce: nonce, Verifier: []byte("patient-node-peer"), Presenter: []byte("relaying-peer-id")}
+	for name, signed := range map[string]Challenge{
+		"relayed by another verifier": {Nonce: nonce, Verifier: []byte("relaying-peer-id"), Presenter: []byte("specialist-peer")},
+		"made on another connection":  {Nonce: nonce, Verifier: []byte("patient-node-peer"), Presenter: []byte("specialist-peer")},
+	} {
+		proof, err := Prove(specialist, h, signed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Verify(ctx, Chain{g}, policyAt(inWindow), Request{Challenge: atNode, Proof: proof}); !errors.Is(err, ErrWrongGrantee) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if _, err := Prove(specialist, h, Challenge{Nonce: nonce}); err == nil {
+		t.Error("a challenge bound to no peer was signed")
 	}
 }
 
@@ -250,6 +281,7 @@ func TestDelegation(t *testing.T) {
 		{"extends expiry", Chain{root, issue(t, family, specialist, root, func(g *Grant) { g.ExpiresAt++ })}, ErrWidened, "expires after"},
 		{"exceeds depth", Chain{root, issue(t, family, specialist, root, func(g *Grant) { g.Depth = 2 })}, ErrWidened, "depth"},
 		{"adds package", Chain{root, issue(t, family, specialist, root, func(g *Grant) { g.Packages = append(g.Packages, []byte("cid-3")) })}, ErrWidened, "packages"},
+		{"adds provider", Chain{root, issue(t, family, specialist, root, func(g *Grant) { g.Providers = append(g.Providers, []byte("/ip4/203.0.113.9")) })}, ErrOtherProviders, "names nodes its parent does not: 1 of its nodes"},
 		{"adds sensitive", Chain{root, issue(t, family, specialist, root, func(g *Grant) { g.Sensitive = []string{"hiv"} })}, ErrWidened, "sensitive"},
 		{"issuer is not the parent's grantee", Chain{root, issue(t, stranger, specialist, root, nil)}, ErrBrokenChain, "issued by"},
 		{"wrong parent", Chain{root, issue(t, family, specialist, root, func(g *Grant) { g.Parent[0] ^= 1 })}, ErrBrokenChain, "another parent"},
@@ -368,13 +400,29 @@ func TestWycheproofECDH(t *testing.T) {
 func TestEncodeLinkQR(t *testing.T) {
 	root := issue(t, patient, family, nil, nil)
 	child := issue(t, family, specialist, root, func(g *Grant) { g.Categories = []string{"labs"} })
-	link, err := Chain{root, child}.Link()
+	link, err := Chain{root, child}.Link(family.PubKey())
 	if err != nil {
 		t.Fatal(err)
 	}
-	back, err := ParseLink(" " + link[:40] + "\n" + link[40:] + " ")
+	back, err := OpenLink(" "+link[:40]+"\n"+link[40:]+" ", specialist)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The leaf's issuer opens it too (to revoke it); nobody else does, not
+	// even the patient at the root of the chain.
+	if c, err := OpenLink(link, family); err != nil || len(c) != 2 {
+		t.Fatalf("the issuer cannot open its link: %v", err)
+	}
+	for _, k := range []*secp256k1.PrivateKey{patient, stranger} {
+		if _, err := OpenLink(link, k); !errors.Is(err, ErrNotAddressed) || err.Error() != "this link is not addressed to this wallet" {
+			t.Fatalf("another wallet: %v", err)
+		}
+	}
+	if err := CheckLink(link); err != nil {
+		t.Fatalf("CheckLink: %v", err)
+	}
+	if _, err := (Chain{root, child}).Link(patient.PubKey()); !errors.Is(err, ErrMalformed) {
+		t.Fatalf("sealed to a key that is not the leaf's issuer: %v", err)
 	}
 	if len(back) != 2 {
 		t.Fatalf("%d links", len(back))
@@ -417,11 +465,20 @@ func TestEncodeLinkQR(t *testing.T) {
 }
 
 func TestDecodeRefuses(t *testing.T) {
-	link, _ := Chain{issue(t, patient, family, nil, nil)}.Link()
-	for _, bad := range []string{"", "healthwallet:grant/", "https://example.org", LinkPrefix + "!!!", link[:len(link)-5], link + "AAAA"} {
-		if _, err := ParseLink(bad); !errors.Is(err, ErrMalformed) {
-			t.Errorf("ParseLink(%.40q) = %v", bad, err)
+	c := Chain{issue(t, patient, family, nil, nil)}
+	link, _ := c.Link(patient.PubKey())
+	plain, _ := c.Encode()
+	legacy := LinkPrefix + base64.RawURLEncoding.EncodeToString(plain) // before links were sealed
+	for _, bad := range []string{"", "healthwallet:grant/", "https://example.org", LinkPrefix + "!!!", link[:len(link)-5], link + "AAAA", legacy} {
+		if _, err := OpenLink(bad, family); !errors.Is(err, ErrMalformed) {
+			t.Errorf("OpenLink(%.40q) = %v", bad, err)
 		}
+	}
+	if _, err := OpenLink(legacy, family); !strings.Contains(err.Error(), "older version") {
+		t.Errorf("legacy link: %v", err)
+	}
+	if err := CheckLink(legacy); !errors.Is(err, ErrMalformed) {
+		t.Errorf("CheckLink(legacy) = %v", err)
 	}
 }
 
@@ -451,12 +508,12 @@ func FuzzDecodeChain(f *testing.F) {
 	})
 }
 
-func FuzzParseLink(f *testing.F) {
-	link, _ := Chain{fixedGrant(f)}.Link()
+func FuzzOpenLink(f *testing.F) {
+	link, _ := Chain{fixedGrant(f)}.Link(patient.PubKey())
 	f.Add(link)
 	f.Add("healthwallet:grant/")
 	f.Fuzz(func(t *testing.T, s string) {
-		if _, err := ParseLink(s); err != nil && !errors.Is(err, ErrMalformed) {
+		if _, err := OpenLink(s, family); err != nil && !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrNotAddressed) {
 			t.Fatalf("unclassified error %v", err)
 		}
 	})
@@ -464,36 +521,46 @@ func FuzzParseLink(f *testing.F) {
 
 func TestBundlePointer(t *testing.T) {
 	p := BundlePointer{Root: []byte{1, 0x55, 0x12, 0x20, 9}, ObjectID: [16]byte{1}, Key: [32]byte{2}, Size: 2000, Providers: [][]byte{{4, 127, 0, 0, 1}}}
-	link := p.Link()
+	link, err := p.Link(specialist.PubKey(), patient.PubKey())
+	if err != nil {
+		t.Fatal(err)
+	}
 	if !IsBundleLink(link) || IsBundleLink(LinkPrefix+"x") {
 		t.Fatal("IsBundleLink")
 	}
-	back, err := ParseBundleLink(link)
-	if err != nil || !bytes.Equal(back.Root, p.Root) || back.Key != p.Key || back.Size != p.Size || len(back.Providers) != 1 {
-		t.Fatalf("round trip %+v %v", back, err)
+	for _, k := range []*secp256k1.PrivateKey{specialist, patient} {
+		back, err := OpenBundleLink(link, k)
+		if err != nil || !bytes.Equal(back.Root, p.Root) || back.Key != p.Key || back.Size != p.Size || len(back.Providers) != 1 {
+			t.Fatalf("round trip %+v %v", back, err)
+		}
 	}
-	if len(link) > 200 {
+	if _, err := OpenBundleLink(link, stranger); !errors.Is(err, ErrNotAddressed) {
+		t.Fatalf("another wallet: %v", err)
+	}
+	if len(link) > 400 {
 		t.Fatalf("pointer link is %d characters", len(link))
 	}
 	for _, bad := range []string{"", BundlePrefix, BundlePrefix + "AAAA", link[:len(link)-3]} {
-		if _, err := ParseBundleLink(bad); !errors.Is(err, ErrMalformed) {
-			t.Errorf("ParseBundleLink(%q) = %v", bad, err)
+		if _, err := OpenBundleLink(bad, specialist); !errors.Is(err, ErrMalformed) {
+			t.Errorf("OpenBundleLink(%q) = %v", bad, err)
 		}
 	}
 }
 
-func FuzzParseBundleLink(f *testing.F) {
-	f.Add(BundlePointer{Root: []byte{1, 2}, Size: 3}.Link())
+func FuzzOpenBundleLink(f *testing.F) {
+	seed, _ := BundlePointer{Root: []byte{1, 2}, Size: 3}.Link(specialist.PubKey())
+	f.Add(seed)
 	f.Add(BundlePrefix)
 	f.Fuzz(func(t *testing.T, s string) {
-		p, err := ParseBundleLink(s)
+		p, err := OpenBundleLink(s, specialist)
 		if err != nil {
-			if !errors.Is(err, ErrMalformed) {
+			if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrNotAddressed) {
 				t.Fatalf("unclassified error %v", err)
 			}
 			return
 		}
-		if q, err := ParseBundleLink(p.Link()); err != nil || !bytes.Equal(q.Root, p.Root) {
+		again, _ := p.Link(specialist.PubKey())
+		if q, err := OpenBundleLink(again, specialist); err != nil || !bytes.Equal(q.Root, p.Root) {
 			t.Fatalf("round trip failed: %v", err)
 		}
 	})

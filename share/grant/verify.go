@@ -3,6 +3,7 @@ package grant
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -56,9 +57,9 @@ type Request struct {
 	Issuer common.Address
 	// Holder, if set, must be the grantee of the presented grant.
 	Holder *secp256k1.PublicKey
-	// Challenge and Proof, if Challenge is set, must show the presenter
-	// holds the grantee key (see [Prove]).
-	Challenge [32]byte
+	// Challenge and Proof, if Challenge.Nonce is set, must show the
+	// presenter holds the grantee key (see [Prove]).
+	Challenge Challenge
 	Proof     []byte
 	// Operations are needed; ResourceTypes and Categories, if set, must be
 	// within the grant.
@@ -144,7 +145,7 @@ func Verify(ctx context.Context, chain Chain, p Policy, req Request) (*Verified,
 	if req.Holder != nil && !slices.Equal(req.Holder.SerializeCompressed(), leaf.GranteeKey) {
 		return nil, refuse(last, ErrWrongGrantee, "this wallet is not the grantee")
 	}
-	if req.Challenge != ([32]byte{}) {
+	if req.Challenge.Nonce != ([32]byte{}) {
 		if err := checkProof(v.Hashes[last], req.Challenge, req.Proof, leaf.GranteeKey); err != nil {
 			return nil, refuse(last, ErrWrongGrantee, "%v", err)
 		}
@@ -181,6 +182,11 @@ func Verify(ctx context.Context, chain Chain, p Policy, req Request) (*Verified,
 	return v, nil
 }
 
+// ErrOtherProviders: a delegation names a node to fetch from that its parent
+// does not. It is a kind of ErrWidened: a delegator could otherwise send
+// its grantee (and its proof of possession) to a node of its choosing.
+var ErrOtherProviders = fmt.Errorf("%w: it names nodes its parent does not", ErrWidened)
+
 // checkDelegation checks that child was delegated from parent within its
 // limits.
 func checkDelegation(i int, parent *Grant, parentHash [32]byte, child *Grant) error {
@@ -207,6 +213,8 @@ func checkDelegation(i int, parent *Grant, parentHash [32]byte, child *Grant) er
 		return refuse(i, ErrWidened, "operations %s beyond %s", child.Operations, parent.Operations)
 	case !subsetBytes(child.Packages, parent.Packages):
 		return refuse(i, ErrWidened, "shares packages its parent does not")
+	case !subsetBytes(child.Providers, parent.Providers):
+		return refuse(i, ErrOtherProviders, "%d of its nodes are not its parent's", len(child.Providers)-countIn(child.Providers, parent.Providers))
 	case !narrower(child.ResourceTypes, parent.ResourceTypes):
 		return refuse(i, ErrWidened, "resource types %v beyond %v", child.ResourceTypes, parent.ResourceTypes)
 	case !narrower(child.Categories, parent.Categories):
@@ -240,39 +248,76 @@ func within(wanted, allowed []string) bool {
 }
 
 func subsetBytes(child, parent [][]byte) bool {
-	for _, c := range child {
-		if !slices.ContainsFunc(parent, func(p []byte) bool { return slices.Equal(p, c) }) {
-			return false
-		}
-	}
-	return true
+	return countIn(child, parent) == len(child)
 }
 
-// proofDigest is what a presenter signs to prove it holds the grantee key.
-func proofDigest(grantHash, challenge [32]byte) []byte {
-	return crypto.Keccak256([]byte("healthwallet proof of possession v1"), grantHash[:], challenge[:])
+// countIn counts the items of child that parent holds.
+func countIn(child, parent [][]byte) int {
+	n := 0
+	for _, c := range child {
+		if slices.ContainsFunc(parent, func(p []byte) bool { return slices.Equal(p, c) }) {
+			n++
+		}
+	}
+	return n
+}
+
+// Challenge is what a presenter signs to prove it holds the grantee key: a
+// verifier's fresh random nonce, bound to both ends of the connection it
+// travels on (as the connection authenticated them), so that a proof made
+// for one verifier cannot be relayed to another, nor used by another peer.
+type Challenge struct {
+	Nonce     [32]byte
+	Verifier  []byte // the verifier's peer id (binary form)
+	Presenter []byte // the presenter's peer id (binary form)
+}
+
+// proofTag separates proofs of possession from every other signature of
+// the grantee key.
+const proofTag = "healthwallet proof of possession v2"
+
+// proofDigest is what a presenter signs:
+// keccak256(tag ‖ grantHash ‖ nonce ‖ len ‖ verifier ‖ len ‖ presenter),
+// lengths as uvarints.
+func proofDigest(grantHash [32]byte, ch Challenge) ([]byte, error) {
+	if len(ch.Verifier) == 0 || len(ch.Presenter) == 0 || len(ch.Verifier) > 255 || len(ch.Presenter) > 255 {
+		return nil, errors.New("challenge not bound to both peers")
+	}
+	b := append([]byte(proofTag), grantHash[:]...)
+	b = append(b, ch.Nonce[:]...)
+	b = appendItem(b, ch.Verifier)
+	b = appendItem(b, ch.Presenter)
+	return crypto.Keccak256(b), nil
 }
 
 // Prove signs a verifier's challenge for the grant with hash grantHash.
-func Prove(key *secp256k1.PrivateKey, grantHash, challenge [32]byte) ([]byte, error) {
+func Prove(key *secp256k1.PrivateKey, grantHash [32]byte, ch Challenge) ([]byte, error) {
 	ek, err := crypto.ToECDSA(key.Serialize())
 	if err != nil {
 		return nil, err
 	}
-	return crypto.Sign(proofDigest(grantHash, challenge), ek)
+	d, err := proofDigest(grantHash, ch)
+	if err != nil {
+		return nil, err
+	}
+	return crypto.Sign(d, ek)
 }
 
-func checkProof(grantHash, challenge [32]byte, proof, granteeKey []byte) error {
+func checkProof(grantHash [32]byte, ch Challenge, proof, granteeKey []byte) error {
 	if len(proof) != 65 {
 		return errors.New("no proof of possession")
 	}
-	pub, err := crypto.Ecrecover(proofDigest(grantHash, challenge), proof)
+	d, err := proofDigest(grantHash, ch)
+	if err != nil {
+		return err
+	}
+	pub, err := crypto.Ecrecover(d, proof)
 	if err != nil {
 		return errors.New("invalid proof of possession")
 	}
 	ek, err := crypto.UnmarshalPubkey(pub)
 	if err != nil || !slices.Equal(crypto.CompressPubkey(ek), granteeKey) {
-		return errors.New("proof of possession signed by another key")
+		return errors.New("proof of possession signed by another key, or for another connection")
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package grant
 
 import (
+	"crypto/cipher"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
@@ -76,10 +77,11 @@ func Wrap(grantee *secp256k1.PublicKey, coreHash [32]byte, keys []PackageKey) ([
 			}
 		}
 	}
-	return seal(grantee, coreHash, plain, wrapInfoV2)
+	return sealKeys(grantee, coreHash, plain, wrapInfoV2)
 }
 
-func seal(grantee *secp256k1.PublicKey, coreHash [32]byte, plain []byte, info string) ([]byte, error) {
+// sealKeys encrypts key material to the grantee, bound to the grant's core hash.
+func sealKeys(grantee *secp256k1.PublicKey, coreHash [32]byte, plain []byte, info string) ([]byte, error) {
 	eph, err := secp256k1.GeneratePrivateKey()
 	if err != nil {
 		return nil, err
@@ -189,13 +191,17 @@ func decodeKeys(plain []byte) ([]PackageKey, error) {
 	return out, nil
 }
 
-func wrapAEAD(shared, ephPub, granteePub []byte, info string) (interface {
-	Seal(dst, nonce, plaintext, ad []byte) []byte
-	Open(dst, nonce, ciphertext, ad []byte) ([]byte, error)
-	NonceSize() int
-}, error) {
+func wrapAEAD(shared, ephPub, granteePub []byte, info string) (cipher.AEAD, error) {
+	return deriveAEAD(shared, ephPub, granteePub, info)
+}
+
+// deriveAEAD turns an ECDH secret into a single-use ChaCha20-Poly1305 key:
+// HKDF-SHA256 with salt ephemeral ‖ recipient public key and info naming
+// what the key seals (the package key of a grant, a sealed link). It wipes
+// shared.
+func deriveAEAD(shared, ephPub, recipientPub []byte, info string) (cipher.AEAD, error) {
 	defer clear(shared)
-	salt := append(append([]byte(nil), ephPub...), granteePub...)
+	salt := append(append([]byte(nil), ephPub...), recipientPub...)
 	key := make([]byte, chacha20poly1305.KeySize)
 	if _, err := io.ReadFull(hkdf.New(sha256.New, shared, salt, []byte(info)), key); err != nil {
 		return nil, err

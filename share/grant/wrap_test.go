@@ -78,5 +78,5 @@ func wrapV1(grantee *secp256k1.PublicKey, coreHash [32]byte, keys []PackageKey) 
 		plain = append(plain, k.Key[:]...)
 		plain = binary.BigEndian.AppendUint64(plain, k.Size)
 	}
-	return seal(grantee, coreHash, plain, wrapInfo)
+	return sealKeys(grantee, coreHash, plain, wrapInfo)
 }

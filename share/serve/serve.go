@@ -2,7 +2,10 @@
 //
 // A redeemer opens a stream with protocol [ProtocolID] and presents its
 // grant chain; the node answers with a fresh 32-byte challenge; the redeemer
-// signs it with its grantee key (grant.Prove); the node verifies the chain
+// signs it with its grantee key, bound to the node's and its own peer id as
+// the connection authenticated them (grant.Prove with a grant.Challenge), so
+// a node that relays another node's challenge to a redeemer gains nothing;
+// the node verifies the chain
 // (grant.Verify with its own policy, requiring the patient as root issuer)
 // and the proof, and answers "ok" with the expiry, or the refusal reason.
 // From then on the node's bitswap gate ([Server.Allowed]) hands that peer
@@ -11,7 +14,8 @@
 //
 //	redeemer → node: uvarint length ‖ grant chain (grant.Chain.Encode)
 //	node → redeemer: 0 ‖ challenge (32 bytes), or a refusal (below)
-//	redeemer → node: proof (65 bytes)
+//	redeemer → node: proof (65 bytes): grant.Prove(grantee key, leaf hash,
+//	                 {challenge, node's peer id, redeemer's peer id})
 //	node → redeemer: status (0 ok, 1 refused) ‖ uvarint length ‖ text
 //
 // Every presentation, accepted or refused, is reported to the node's access
@@ -41,7 +45,7 @@ import (
 )
 
 // ProtocolID is the libp2p protocol of grant presentation.
-const ProtocolID = "/healthwallet/grant/1.0.0"
+const ProtocolID = "/healthwallet/grant/2.0.0"
 
 // Limits of the protocol.
 const (
@@ -132,9 +136,9 @@ func (s *Server) handle(st network.Stream) {
 		a.RootHash = h
 	}
 	a.Grantee, _ = chain.Leaf().GranteeAddress()
-	var challenge [32]byte
-	rand.Read(challenge[:])
-	if _, err := st.Write(append([]byte{0}, challenge[:]...)); err != nil {
+	challenge := grant.Challenge{Verifier: []byte(st.Conn().LocalPeer()), Presenter: []byte(a.Peer)}
+	rand.Read(challenge.Nonce[:])
+	if _, err := st.Write(append([]byte{0}, challenge.Nonce[:]...)); err != nil {
 		return
 	}
 	proof := make([]byte, 65)
@@ -301,8 +305,8 @@ func Present(ctx context.Context, h host.Host, to peer.AddrInfo, chain grant.Cha
 		return time.Time{}, fmt.Errorf("%w: %s", ErrRefused, text)
 	}
 	r.ReadByte()
-	var challenge [32]byte
-	if _, err := io.ReadFull(r, challenge[:]); err != nil {
+	challenge := grant.Challenge{Verifier: []byte(st.Conn().RemotePeer()), Presenter: []byte(st.Conn().LocalPeer())}
+	if _, err := io.ReadFull(r, challenge.Nonce[:]); err != nil {
 		return time.Time{}, fmt.Errorf("no answer from %s: %w", to.ID, err)
 	}
 	proof, err := grant.Prove(key, leafHash, challenge)

@@ -13,6 +13,7 @@ import (
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/healthwallet/healthwallet/ipfs"
@@ -146,5 +147,60 @@ func TestPresentAndServe(t *testing.T) {
 	}
 	if !strings.Contains(log[2].Reason, "revoked") {
 		t.Fatalf("refusal reason %q", log[2].Reason)
+	}
+}
+
+// TestRelayedChallengeRefused: a node the grantee presents to relays the
+// patient's node's challenge to the grantee and the grantee's proof back.
+// The proof is bound to the connection it was made on (the relay and the
+// grantee), so the patient's node refuses it and serves the relay nothing.
+func TestRelayedChallengeRefused(t *testing.T) {
+	ctx := context.Background()
+	patient, specialist := key(1), key(2)
+	revs := &revocations{revoked: map[[32]byte]uint64{}}
+	patientNode := node(t, 11, nil)
+	srv := NewServer(patientNode.Host(), address(patient), grant.Policy{Domain: domain, Revocations: revs}, nil)
+	patientNode.SetGate(srv)
+	content := "a share package of labs"
+	ref, err := patientNode.Store().Import(ctx, strings.NewReader(content), int64(len(content)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := uint64(time.Now().Unix())
+	g := &grant.Grant{Domain: domain, GranteeKey: specialist.PubKey().SerializeCompressed(), Packages: [][]byte{ref.Root.Bytes()},
+		Operations: grant.Read, NotBefore: now - 10, ExpiresAt: now + 3600, RevocationID: [32]byte{8}, Nonce: 2}
+	if err := g.Sign(patient); err != nil {
+		t.Fatal(err)
+	}
+
+	relayNode := node(t, 40, nil)
+	if err := relayNode.Host().Connect(ctx, patientNode.AddrInfo()); err != nil {
+		t.Fatal(err)
+	}
+	relayNode.Host().SetStreamHandler(ProtocolID, func(in network.Stream) {
+		defer in.Close()
+		out, err := relayNode.Host().NewStream(ctx, patientNode.ID(), ProtocolID)
+		if err != nil {
+			in.Reset()
+			return
+		}
+		defer out.Close()
+		go io.Copy(out, in)
+		io.Copy(in, out)
+	})
+	specialistNode := node(t, 21, nil)
+	_, err = Present(ctx, specialistNode.Host(), relayNode.AddrInfo(), grant.Chain{g}, specialist)
+	if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "for another connection") {
+		t.Fatalf("relayed proof: %v", err)
+	}
+	if srv.Sessions() != 0 || srv.Allowed(relayNode.ID(), ref.Root) {
+		t.Fatal("the relay got a session")
+	}
+	// The grantee presenting itself is served.
+	if _, err := Present(ctx, specialistNode.Host(), patientNode.AddrInfo(), grant.Chain{g}, specialist); err != nil {
+		t.Fatalf("direct: %v", err)
+	}
+	if !srv.Allowed(specialistNode.ID(), ref.Root) {
+		t.Fatal("the grantee is not served")
 	}
 }
