@@ -55,9 +55,15 @@ type GrantRecord struct {
 	Links      int          `json:"links"` // length of the chain (1: from the patient)
 	// RevocationIndex is the index of the revocation secret (issued and
 	// delegated grants).
-	RevocationIndex uint64    `json:"revocationIndex"`
-	RevokedAt       time.Time `json:"revokedAt,omitzero"`
-	RevokeTx        string    `json:"revokeTx,omitempty"`
+	RevocationIndex uint64 `json:"revocationIndex"`
+	// RevokedAt is set once the wallet's own RPC shows the revocation mined
+	// (a receipt, and revokedAt(id) ≠ 0 on the registry).
+	RevokedAt time.Time `json:"revokedAt,omitzero"`
+	// RevokePending is when the patient asked to revoke a grant the chain
+	// does not show revoked yet: the patient's own node refuses it already,
+	// and Revoke may be called again.
+	RevokePending time.Time `json:"revokePending,omitzero"`
+	RevokeTx      string    `json:"revokeTx,omitempty"`
 	Created         time.Time `json:"created"`
 }
 
@@ -67,6 +73,8 @@ func (g GrantRecord) Status(now time.Time) string {
 	switch {
 	case !g.RevokedAt.IsZero():
 		return "revoked"
+	case !g.RevokePending.IsZero():
+		return RevocationPending
 	case !now.Before(g.ExpiresAt):
 		return "expired"
 	case now.Before(g.NotBefore):
@@ -370,9 +378,18 @@ type Revoker interface {
 }
 
 // Revoke reveals the revocation secret of a grant this wallet issued (or
-// delegated), through r, and records the revocation. From then on every
-// verifier refuses the grant and everything delegated from it.
-func (w *Wallet) Revoke(ctx context.Context, g GrantRecord, r Revoker) (GrantRecord, error) {
+// delegated), through r, and records the revocation once the chain shows it.
+// From then on every verifier refuses the grant and everything delegated
+// from it.
+//
+// The grant is first marked pending, and this wallet's node (if serving in
+// this process, or within half a second in another) refuses it at once.
+// It is marked revoked only when the wallet's own RPC (chain, not the
+// relay) returns the transaction's receipt and the registry's revokedAt for
+// its id is non-zero. Otherwise Revoke returns the grant still pending and
+// an error wrapping ErrRevocationPending; calling it again retries (first
+// checking whether the earlier transaction has been mined since).
+func (w *Wallet) Revoke(ctx context.Context, g GrantRecord, r Revoker, chain ChainConfig) (GrantRecord, error) {
 	if g.Direction != Issued {
 		return g, errors.New("only the wallet that issued a grant can revoke it")
 	}
@@ -383,18 +400,58 @@ func (w *Wallet) Revoke(ctx context.Context, g GrantRecord, r Revoker) (GrantRec
 	if err != nil {
 		return g, err
 	}
-	tx, err := r.Revoke(ctx, [][32]byte{revocationSecret(keys, g.RevocationIndex)})
-	if err != nil {
+	if chain.ChainID == 0 {
+		return g, ErrNoChain
+	}
+	secret := revocationSecret(keys, g.RevocationIndex)
+	id := registry.RevocationID(new(big.Int).SetUint64(chain.ChainID), chain.Registry, secret)
+	if g.RevokePending.IsZero() {
+		g.RevokePending = w.now().UTC()
+		if err := w.putGrant(g); err != nil {
+			return g, err
+		}
+	}
+	if err := w.denyLocally(id); err != nil {
 		return g, err
 	}
-	g.RevokedAt, g.RevokeTx = w.now().UTC(), tx.Hex()
+	conn, err := w.connect(ctx, chain)
+	if err != nil {
+		return g, fmt.Errorf("%w: %v", ErrRevocationPending, err)
+	}
+	defer conn.Close()
+	if g.RevokeTx != "" {
+		// An earlier attempt got a transaction: mined since?
+		if err := conn.confirmRevoked(ctx, common.HexToHash(g.RevokeTx), id, 0); err == nil {
+			return w.markRevoked(g)
+		}
+	}
+	tx, err := r.Revoke(ctx, [][32]byte{secret})
+	if err != nil {
+		return g, fmt.Errorf("%w: %v", ErrRevocationPending, err)
+	}
+	if tx != (common.Hash{}) {
+		g.RevokeTx = tx.Hex()
+		if err := w.putGrant(g); err != nil {
+			return g, err
+		}
+	}
+	if err := conn.confirmRevoked(ctx, tx, id, revokeConfirmWait); err != nil {
+		return g, err
+	}
+	return w.markRevoked(g)
+}
+
+func (w *Wallet) markRevoked(g GrantRecord) (GrantRecord, error) {
+	g.RevokedAt = w.now().UTC()
 	return g, w.putGrant(g)
 }
 
 // RevokeLink revokes a grant this wallet issued, given its link: for a
 // wallet restored from its phrase, which has lost its grant records but can
-// find each grant's secret again (RevocationIndexOf).
-func (w *Wallet) RevokeLink(ctx context.Context, link string, r Revoker) (common.Hash, error) {
+// find each grant's secret again (RevocationIndexOf). Like Revoke, it
+// succeeds only when the wallet's own RPC shows the revocation mined, and
+// this wallet's node refuses the grant from the start.
+func (w *Wallet) RevokeLink(ctx context.Context, link string, r Revoker, chain ChainConfig) (common.Hash, error) {
 	c, err := grant.ParseLink(link)
 	if err != nil {
 		return common.Hash{}, err
@@ -407,7 +464,19 @@ func (w *Wallet) RevokeLink(ctx context.Context, link string, r Revoker) (common
 	if err != nil {
 		return common.Hash{}, err
 	}
-	return r.Revoke(ctx, [][32]byte{revocationSecret(keys, idx)})
+	if err := w.denyLocally(c.Leaf().RevocationID); err != nil {
+		return common.Hash{}, err
+	}
+	conn, err := w.connect(ctx, chain)
+	if err != nil {
+		return common.Hash{}, fmt.Errorf("%w: %v", ErrRevocationPending, err)
+	}
+	defer conn.Close()
+	tx, err := r.Revoke(ctx, [][32]byte{revocationSecret(keys, idx)})
+	if err != nil {
+		return tx, fmt.Errorf("%w: %v", ErrRevocationPending, err)
+	}
+	return tx, conn.confirmRevoked(ctx, tx, c.Leaf().RevocationID, revokeConfirmWait)
 }
 
 // RevocationSecretOf returns the secret that revokes an issued grant (for

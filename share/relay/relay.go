@@ -139,5 +139,11 @@ func (c Client) Revoke(ctx context.Context, secrets [][32]byte) (common.Hash, er
 	if resp.StatusCode != http.StatusOK {
 		return common.Hash{}, fmt.Errorf("%w: %s", ErrRelay, out.Error)
 	}
-	return common.HexToHash(out.Tx), nil
+	// A relay's 200 is only its word; the wallet confirms on its own RPC.
+	// Without a transaction hash there is nothing to confirm.
+	tx, err := hexutil.Decode(out.Tx)
+	if err != nil || len(tx) != common.HashLength {
+		return common.Hash{}, fmt.Errorf("%w: relay answered %s without a transaction hash", ErrRelay, resp.Status)
+	}
+	return common.BytesToHash(tx), nil
 }
