@@ -64,7 +64,7 @@ type GrantRecord struct {
 	// and Revoke may be called again.
 	RevokePending time.Time `json:"revokePending,omitzero"`
 	RevokeTx      string    `json:"revokeTx,omitempty"`
-	Created         time.Time `json:"created"`
+	Created       time.Time `json:"created"`
 }
 
 // Status is a grant's state as the wallet shows it.
