@@ -109,7 +109,6 @@ func (w *Wallet) Serve(ctx context.Context, cfg ServeConfig) (*Serving, error) {
 		defer close(s.done)
 		t := time.NewTicker(every)
 		defer t.Stop()
-		n := 0
 		for {
 			select {
 			case <-rctx.Done():
@@ -117,9 +116,7 @@ func (w *Wallet) Serve(ctx context.Context, cfg ServeConfig) (*Serving, error) {
 			case <-t.C:
 				s.denyLocal(w)
 				s.Grants.Refresh(rctx)
-				if n++; n%10 == 0 {
-					w.allowPublic(allow) // key bundles made since the node started
-				}
+				w.allowPublic(allow) // key bundles made since the node started
 			}
 		}
 	}()
