@@ -216,3 +216,16 @@ func (e *eitherGate) Allowed(p peer.ID, root cid.Cid) bool {
 	}
 	return false
 }
+
+// AllowsAny implements ipfs.PeerGate: some gate may allow p something (a
+// gate that cannot tell counts as yes).
+func (e *eitherGate) AllowsAny(p peer.ID) bool {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	for _, g := range e.gates {
+		if pg, ok := g.(ipfs.PeerGate); !ok || pg.AllowsAny(p) {
+			return true
+		}
+	}
+	return false
+}

@@ -419,6 +419,14 @@ func (s *Server) Allowed(p peer.ID, root cid.Cid) bool {
 	return false
 }
 
+// AllowsAny implements ipfs.PeerGate: p holds a live session.
+func (s *Server) AllowsAny(p peer.ID) bool {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.ContainsFunc(s.sessions[p], func(ss session) bool { return now.Before(ss.expires) })
+}
+
 // Refresh drops sessions that expired or whose chain was revoked. It fails
 // closed: a session whose revocation status cannot be learned is dropped
 // too (the grantee may present again once the registry answers). It returns
