@@ -810,6 +810,9 @@ type AccessEntry struct {
 	Granted   bool      `json:"granted"`
 	Reason    string    `json:"reason,omitempty"`
 	ExpiresAt time.Time `json:"expiresAt,omitzero"`
+	// Suppressed counts the same peer's refusals left out of the log
+	// before this one (the node bounds logged refusals).
+	Suppressed int `json:"suppressed,omitempty"`
 }
 
 // RecordAccess appends to the access log.
@@ -820,7 +823,7 @@ func (w *Wallet) RecordAccess(a serve.Access) error {
 	}
 	e := AccessEntry{Time: a.Time, Peer: a.Peer.String(), Grant: hex.EncodeToString(a.GrantHash[:]),
 		Root: hex.EncodeToString(a.RootHash[:]), Grantee: a.Grantee.Hex(), Links: a.Links, Granted: a.Granted,
-		Reason: a.Reason, ExpiresAt: a.ExpiresAt}
+		Reason: a.Reason, ExpiresAt: a.ExpiresAt, Suppressed: a.Suppressed}
 	b, _ := json.Marshal(e)
 	return cat.Put(catalog.AccessLog, catalog.NewID(), b)
 }
