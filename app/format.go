@@ -101,7 +101,7 @@ func statusImportance(status string) widget.Importance {
 	switch status {
 	case "active":
 		return widget.SuccessImportance
-	case "expiring soon", "not yet valid":
+	case "expiring soon", "not yet valid", wallet.RevocationPending:
 		return widget.WarningImportance
 	case "revoked":
 		return widget.DangerImportance

@@ -330,7 +330,7 @@ func (p *grantPage) doRevoke() {
 	p.u.run(func() (err error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
-		if g, err = w.Revoke(ctx, g, p.u.revoker()); err != nil {
+		if g, err = w.Revoke(ctx, g, p.u.revoker(), chain); err != nil {
 			return err
 		}
 		fyne.Do(func() { p.step.SetText("Waiting for the registry to confirm…") })
@@ -351,7 +351,7 @@ func (p *grantPage) doRevoke() {
 		return nil
 	}, func(err error) {
 		p.progress.Hide()
-		if !g.RevokedAt.IsZero() {
+		if !g.RevokedAt.IsZero() || !g.RevokePending.IsZero() {
 			p.grant = g
 		}
 		p.showStatus()

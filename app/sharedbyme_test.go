@@ -71,7 +71,8 @@ func TestSharedByMeAccessLogAndRevoke(t *testing.T) {
 }
 
 // TestRevokeFailureIsShown: when the relay cannot be reached, the page says
-// so in one line and the grant stays active.
+// so in one line, and the grant is pending (the patient's node refuses it
+// already; the chain does not), with Revoke still there to retry.
 func TestRevokeFailureIsShown(t *testing.T) {
 	chain, _ := startChain(t)
 	u := openTestWallet(t, Options{Chain: &chain, Getenv: func(k string) string {
@@ -89,7 +90,7 @@ func TestRevokeFailureIsShown(t *testing.T) {
 	p.confirm.Confirm()
 	u.bg.Wait()
 	mustContain(t, "failure", p.step.Text, "relay", "unreachable")
-	if strings.Contains(p.step.Text, "\n") || p.revoke.Disabled() || !strings.HasPrefix(p.status.Text, "Active") {
+	if strings.Contains(p.step.Text, "\n") || p.revoke.Disabled() || !strings.HasPrefix(p.status.Text, "Revocation pending") {
 		t.Fatalf("after a failed revoke: %q, %q", p.step.Text, p.status.Text)
 	}
 }

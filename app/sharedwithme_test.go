@@ -122,7 +122,7 @@ func TestRedeemReadExportAndReshare(t *testing.T) {
 
 	// The patient revokes: redeeming again is refused with the reason.
 	issued, _ := patient.FindGrant(g.Record.Hash)
-	if _, err := patient.Revoke(t.Context(), issued, revoker); err != nil {
+	if _, err := patient.Revoke(t.Context(), issued, revoker, chain); err != nil {
 		t.Fatal(err)
 	}
 	v.link.SetText(g.Link)

@@ -15,6 +15,17 @@ type Gate interface {
 	Allowed(p peer.ID, root cid.Cid) bool
 }
 
+// PeerGate is a Gate that can tell cheaply whether a peer may fetch
+// anything at all. For a peer that may not, the node refuses every block
+// request at once, without looking up (in the store's index) which DAGs the
+// block belongs to: a stranger asking for random blocks costs no disk reads.
+type PeerGate interface {
+	Gate
+	// AllowsAny reports whether some root may be Allowed for p; false
+	// must mean Allowed(p, r) is false for every r.
+	AllowsAny(p peer.ID) bool
+}
+
 // GateFunc adapts a function to [Gate].
 type GateFunc func(p peer.ID, root cid.Cid) bool
 
@@ -22,7 +33,12 @@ type GateFunc func(p peer.ID, root cid.Cid) bool
 func (f GateFunc) Allowed(p peer.ID, root cid.Cid) bool { return f(p, root) }
 
 // DenyAll is the gate of a node that serves nobody.
-var DenyAll Gate = GateFunc(func(peer.ID, cid.Cid) bool { return false })
+var DenyAll Gate = denyAll{}
+
+type denyAll struct{}
+
+func (denyAll) Allowed(peer.ID, cid.Cid) bool { return false }
+func (denyAll) AllowsAny(peer.ID) bool        { return false }
 
 // AllowList is an explicit, in-memory list of (peer, root) pairs. It is safe
 // for concurrent use.
@@ -89,4 +105,11 @@ func (a *AllowList) Allowed(p peer.ID, root cid.Cid) bool {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	return a.public[root] || a.all[p] || a.peers[p][root]
+}
+
+// AllowsAny implements PeerGate.
+func (a *AllowList) AllowsAny(p peer.ID) bool {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return len(a.public) > 0 || a.all[p] || len(a.peers[p]) > 0
 }

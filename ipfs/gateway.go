@@ -16,6 +16,11 @@ import (
 // DefaultGatewayAddr is where the optional gateway listens: loopback only.
 const DefaultGatewayAddr = "127.0.0.1:4180"
 
+// ErrGatewayNotLoopback: the gateway was asked to listen beyond this
+// machine. It answers every stored block to whoever asks, without the grant
+// gate, so it listens on loopback only.
+var ErrGatewayNotLoopback = errors.New("the gateway serves every stored block without the grant gate, so it listens on loopback only (127.0.0.1, [::1] or localhost)")
+
 // Gateway is a trustless HTTP gateway over the local store
 // (https://specs.ipfs.tech/http-gateways/trustless-gateway/): it answers
 // only verifiable responses, ?format=raw blocks and ?format=car DAGs, and
@@ -25,10 +30,18 @@ type Gateway struct {
 	ln  net.Listener
 }
 
-// StartGateway serves store on addr ("" means DefaultGatewayAddr).
+// StartGateway serves store on addr ("" means DefaultGatewayAddr), which
+// must be a loopback address (else ErrGatewayNotLoopback).
 func StartGateway(store *Store, addr string) (*Gateway, error) {
 	if addr == "" {
 		addr = DefaultGatewayAddr
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("gateway address %q: %w", addr, err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return nil, fmt.Errorf("%w: %q", ErrGatewayNotLoopback, addr)
 	}
 	backend, err := gateway.NewBlocksBackend(blockservice.New(store.blocks, nil),
 		gateway.WithPrometheusRegistry(prometheus.NewRegistry()))
@@ -47,6 +60,10 @@ func StartGateway(store *Store, addr string) (*Gateway, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("failed to listen for the gateway on %s: %w", addr, err)
+	}
+	if ta, ok := ln.Addr().(*net.TCPAddr); !ok || !ta.IP.IsLoopback() {
+		ln.Close() // "localhost" resolved beyond this machine
+		return nil, fmt.Errorf("%w: %q listens on %s", ErrGatewayNotLoopback, addr, ln.Addr())
 	}
 	g := &Gateway{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, ln: ln}
 	go g.srv.Serve(ln)

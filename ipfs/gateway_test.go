@@ -3,6 +3,7 @@ package ipfs
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"testing"
@@ -56,5 +57,27 @@ func TestTrustlessGateway(t *testing.T) {
 
 	if code, _ := get("/ipfs/"+ref.Root.String(), ""); code == 200 {
 		t.Fatal("gateway served a deserialized response")
+	}
+}
+
+// TestGatewayListensOnLoopbackOnly: the gateway has no grant gate, so an
+// address reachable from other machines is refused.
+func TestGatewayListensOnLoopbackOnly(t *testing.T) {
+	s, _ := openTestStore(t)
+	for _, addr := range []string{"0.0.0.0:0", ":0", "[::]:0", "192.0.2.1:0", "example.org:0"} {
+		g, err := StartGateway(s, addr)
+		if !errors.Is(err, ErrGatewayNotLoopback) {
+			if g != nil {
+				g.Close()
+			}
+			t.Fatalf("%s: %v", addr, err)
+		}
+	}
+	for _, addr := range []string{"127.0.0.1:0", "localhost:0"} {
+		g, err := StartGateway(s, addr)
+		if err != nil {
+			t.Fatalf("%s: %v", addr, err)
+		}
+		g.Close()
 	}
 }

@@ -88,6 +88,9 @@ type Node struct {
 	served atomic.Int64 // blocks handed to peers
 	denied atomic.Int64 // block requests refused by the gate
 	roots  rootsCache
+	// rootsOf looks up the DAGs a block belongs to; nil means the store's
+	// index (tests count the lookups).
+	rootsOf func(cid.Cid) []cid.Cid
 }
 
 // rootsCacheTTL bounds how stale a cached block→roots answer may be. The
@@ -166,9 +169,18 @@ func StartNode(ctx context.Context, store *Store, cfg NodeConfig) (*Node, error)
 
 // allowBlock is bitswap's per-request filter: a block goes to p only if some
 // DAG containing it is allowed for p. The gate decides every time; only the
-// block→roots lookup is cached (see rootsCache).
+// block→roots lookup is cached (see rootsCache), and skipped for a peer a
+// PeerGate allows nothing.
 func (n *Node) allowBlock(p peer.ID, c cid.Cid) bool {
-	for _, root := range n.roots.get(c, n.store.index.rootsOf) {
+	if pg, ok := n.gate.(PeerGate); ok && !pg.AllowsAny(p) {
+		n.denied.Add(1)
+		return false
+	}
+	load := n.rootsOf
+	if load == nil {
+		load = n.store.index.rootsOf
+	}
+	for _, root := range n.roots.get(c, load) {
 		if n.gate.Allowed(p, root) {
 			n.served.Add(1)
 			return true

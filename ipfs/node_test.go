@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 )
@@ -137,5 +139,35 @@ func TestFetchFromOfflinePeer(t *testing.T) {
 	}
 	if err := client.Fetch(ctx, ref, nil, &bytes.Buffer{}, nil); !errors.Is(err, ErrNoPeers) {
 		t.Fatalf("no peers: %v", err)
+	}
+}
+
+// TestStrangerWantsCostNoIndexLookups: a peer the gate allows nothing is
+// refused without looking up which DAGs its blocks belong to.
+func TestStrangerWantsCostNoIndexLookups(t *testing.T) {
+	s, _ := openTestStore(t)
+	k, _ := PeerKeyFromSeed(bytes.Repeat([]byte{0x42}, 32))
+	friend, stranger := peer.ID("friend-peer-id-0001"), peer.ID("stranger-peer-id-0002")
+	allow := NewAllowList()
+	n, err := StartNode(t.Context(), s, NodeConfig{Key: k, Gate: allow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	ref, _ := s.Import(t.Context(), bytes.NewReader(pattern(ChunkSize)), ChunkSize, nil)
+	allow.Allow(friend, ref.Root)
+	lookups := 0
+	n.rootsOf = func(c cid.Cid) []cid.Cid { lookups++; return s.index.rootsOf(c) }
+	for i := range 100 {
+		c, _ := cid.Prefix{Version: 1, Codec: cid.Raw, MhType: 0x12, MhLength: -1}.Sum(fmt.Appendf(nil, "block the stranger wants %d", i))
+		if n.allowBlock(stranger, c) {
+			t.Fatal("stranger allowed")
+		}
+	}
+	if lookups != 0 {
+		t.Fatalf("%d index lookups for a peer allowed nothing", lookups)
+	}
+	if !n.allowBlock(friend, ref.Root) || lookups != 1 {
+		t.Fatalf("friend: %d lookups", lookups)
 	}
 }

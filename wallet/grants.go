@@ -56,10 +56,16 @@ type GrantRecord struct {
 	Links      int          `json:"links"` // length of the chain (1: from the patient)
 	// RevocationIndex is the index of the revocation secret (issued and
 	// delegated grants).
-	RevocationIndex uint64    `json:"revocationIndex"`
-	RevokedAt       time.Time `json:"revokedAt,omitzero"`
-	RevokeTx        string    `json:"revokeTx,omitempty"`
-	Created         time.Time `json:"created"`
+	RevocationIndex uint64 `json:"revocationIndex"`
+	// RevokedAt is set once the wallet's own RPC shows the revocation mined
+	// (a receipt, and revokedAt(id) ≠ 0 on the registry).
+	RevokedAt time.Time `json:"revokedAt,omitzero"`
+	// RevokePending is when the patient asked to revoke a grant the chain
+	// does not show revoked yet: the patient's own node refuses it already,
+	// and Revoke may be called again.
+	RevokePending time.Time `json:"revokePending,omitzero"`
+	RevokeTx      string    `json:"revokeTx,omitempty"`
+	Created       time.Time `json:"created"`
 }
 
 // AllowsExport reports whether the grant lets its holder save the shared
@@ -74,6 +80,8 @@ func (g GrantRecord) Status(now time.Time) string {
 	switch {
 	case !g.RevokedAt.IsZero():
 		return "revoked"
+	case !g.RevokePending.IsZero():
+		return RevocationPending
 	case !now.Before(g.ExpiresAt):
 		return "expired"
 	case now.Before(g.NotBefore):
@@ -406,9 +414,18 @@ type Revoker interface {
 }
 
 // Revoke reveals the revocation secret of a grant this wallet issued (or
-// delegated), through r, and records the revocation. From then on every
-// verifier refuses the grant and everything delegated from it.
-func (w *Wallet) Revoke(ctx context.Context, g GrantRecord, r Revoker) (GrantRecord, error) {
+// delegated), through r, and records the revocation once the chain shows it.
+// From then on every verifier refuses the grant and everything delegated
+// from it.
+//
+// The grant is first marked pending, and this wallet's node (if serving in
+// this process, or within half a second in another) refuses it at once.
+// It is marked revoked only when the wallet's own RPC (chain, not the
+// relay) returns the transaction's receipt and the registry's revokedAt for
+// its id is non-zero. Otherwise Revoke returns the grant still pending and
+// an error wrapping ErrRevocationPending; calling it again retries (first
+// checking whether the earlier transaction has been mined since).
+func (w *Wallet) Revoke(ctx context.Context, g GrantRecord, r Revoker, chain ChainConfig) (GrantRecord, error) {
 	if g.Direction != Issued {
 		return g, errors.New("only the wallet that issued a grant can revoke it")
 	}
@@ -419,11 +436,49 @@ func (w *Wallet) Revoke(ctx context.Context, g GrantRecord, r Revoker) (GrantRec
 	if err != nil {
 		return g, err
 	}
-	tx, err := r.Revoke(ctx, [][32]byte{revocationSecret(keys, g.RevocationIndex)})
-	if err != nil {
+	if chain.ChainID == 0 {
+		return g, ErrNoChain
+	}
+	secret := revocationSecret(keys, g.RevocationIndex)
+	id := registry.RevocationID(new(big.Int).SetUint64(chain.ChainID), chain.Registry, secret)
+	if g.RevokePending.IsZero() {
+		g.RevokePending = w.now().UTC()
+		if err := w.putGrant(g); err != nil {
+			return g, err
+		}
+	}
+	if err := w.denyLocally(id); err != nil {
 		return g, err
 	}
-	g.RevokedAt, g.RevokeTx = w.now().UTC(), tx.Hex()
+	conn, err := w.connect(ctx, chain)
+	if err != nil {
+		return g, fmt.Errorf("%w: %v", ErrRevocationPending, err)
+	}
+	defer conn.Close()
+	if g.RevokeTx != "" {
+		// An earlier attempt got a transaction: mined since?
+		if err := conn.confirmRevoked(ctx, common.HexToHash(g.RevokeTx), id, 0); err == nil {
+			return w.markRevoked(g)
+		}
+	}
+	tx, err := r.Revoke(ctx, [][32]byte{secret})
+	if err != nil {
+		return g, fmt.Errorf("%w: %v", ErrRevocationPending, err)
+	}
+	if tx != (common.Hash{}) {
+		g.RevokeTx = tx.Hex()
+		if err := w.putGrant(g); err != nil {
+			return g, err
+		}
+	}
+	if err := conn.confirmRevoked(ctx, tx, id, revokeConfirmWait); err != nil {
+		return g, err
+	}
+	return w.markRevoked(g)
+}
+
+func (w *Wallet) markRevoked(g GrantRecord) (GrantRecord, error) {
+	g.RevokedAt = w.now().UTC()
 	return g, w.putGrant(g)
 }
 
@@ -431,8 +486,9 @@ func (w *Wallet) Revoke(ctx context.Context, g GrantRecord, r Revoker) (GrantRec
 // wallet restored from its phrase, which has lost its grant records but can
 // find each grant's secret again (RevocationIndexOf). A link is sealed to
 // its issuer as well as to its grantee, so the issuer opens it with its own
-// key.
-func (w *Wallet) RevokeLink(ctx context.Context, link string, r Revoker) (common.Hash, error) {
+// key. Like Revoke, it succeeds only when the wallet's own RPC shows the
+// revocation mined, and this wallet's node refuses the grant from the start.
+func (w *Wallet) RevokeLink(ctx context.Context, link string, r Revoker, chain ChainConfig) (common.Hash, error) {
 	keys, err := w.Keys()
 	if err != nil {
 		return common.Hash{}, err
@@ -448,7 +504,19 @@ func (w *Wallet) RevokeLink(ctx context.Context, link string, r Revoker) (common
 	if err != nil {
 		return common.Hash{}, err
 	}
-	return r.Revoke(ctx, [][32]byte{revocationSecret(keys, idx)})
+	if err := w.denyLocally(c.Leaf().RevocationID); err != nil {
+		return common.Hash{}, err
+	}
+	conn, err := w.connect(ctx, chain)
+	if err != nil {
+		return common.Hash{}, fmt.Errorf("%w: %v", ErrRevocationPending, err)
+	}
+	defer conn.Close()
+	tx, err := r.Revoke(ctx, [][32]byte{revocationSecret(keys, idx)})
+	if err != nil {
+		return tx, fmt.Errorf("%w: %v", ErrRevocationPending, err)
+	}
+	return tx, conn.confirmRevoked(ctx, tx, c.Leaf().RevocationID, revokeConfirmWait)
 }
 
 // OpenLink opens a grant link sealed to this wallet (as its grantee or its
@@ -939,6 +1007,9 @@ type AccessEntry struct {
 	Granted   bool      `json:"granted"`
 	Reason    string    `json:"reason,omitempty"`
 	ExpiresAt time.Time `json:"expiresAt,omitzero"`
+	// Suppressed counts the same peer's refusals left out of the log
+	// before this one (the node bounds logged refusals).
+	Suppressed int `json:"suppressed,omitempty"`
 }
 
 // RecordAccess appends to the access log.
@@ -949,7 +1020,7 @@ func (w *Wallet) RecordAccess(a serve.Access) error {
 	}
 	e := AccessEntry{Time: a.Time, Peer: a.Peer.String(), Grant: hex.EncodeToString(a.GrantHash[:]),
 		Root: hex.EncodeToString(a.RootHash[:]), Grantee: a.Grantee.Hex(), Links: a.Links, Granted: a.Granted,
-		Reason: a.Reason, ExpiresAt: a.ExpiresAt}
+		Reason: a.Reason, ExpiresAt: a.ExpiresAt, Suppressed: a.Suppressed}
 	b, _ := json.Marshal(e)
 	return cat.Put(catalog.AccessLog, catalog.NewID(), b)
 }

@@ -122,7 +122,7 @@ func TestGrantRedeemDelegateRevoke(t *testing.T) {
 
 	// The patient revokes the family grant: what was delegated from it dies too.
 	issued, _ := patient.FindGrant(g2.Record.Hash[:12])
-	revoked, err := patient.Revoke(ctx, issued, directRevoker(t, d, chain))
+	revoked, err := patient.Revoke(ctx, issued, directRevoker(t, d, chain), chain)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +245,7 @@ func TestRestoredWalletRevocation(t *testing.T) {
 	old2, _ := before.IssueGrant(ctx, req, chain)
 	revoker := directRevoker(t, d, chain)
 	issued, _ := before.FindGrant(old1.Record.Hash[:12])
-	if _, err := before.Revoke(ctx, issued, revoker); err != nil {
+	if _, err := before.Revoke(ctx, issued, revoker, chain); err != nil {
 		t.Fatal(err)
 	}
 	before.Lock()
@@ -270,7 +270,7 @@ func TestRestoredWalletRevocation(t *testing.T) {
 		t.Fatalf("after restore: new grant revoked at %v (%v)", at, err)
 	}
 	// The restored wallet revokes the old, unrevoked grant from its link.
-	if _, err := restored.RevokeLink(ctx, old2.Link, revoker); err != nil {
+	if _, err := restored.RevokeLink(ctx, old2.Link, revoker, chain); err != nil {
 		t.Fatal(err)
 	}
 	at, _ = reg.RevokedAtBatch(ctx, [][32]byte{old2.Chain.Leaf().RevocationID, fresh.Chain.Leaf().RevocationID})
@@ -279,7 +279,7 @@ func TestRestoredWalletRevocation(t *testing.T) {
 	}
 	// Another wallet's grant is refused.
 	other := newWallet(t)
-	if _, err := other.RevokeLink(ctx, old2.Link, revoker); !errors.Is(err, ErrNotIssuedHere) {
+	if _, err := other.RevokeLink(ctx, old2.Link, revoker, chain); !errors.Is(err, ErrNotIssuedHere) {
 		t.Fatalf("foreign grant: %v", err)
 	}
 }

@@ -29,9 +29,15 @@ type ServeConfig struct {
 	// Gateway, if set, also serves a trustless gateway on this address.
 	Gateway string
 	// RefreshEvery is how often open grant sessions are re-checked for
-	// revocation; default 5 s.
+	// revocation (a sync of the revocation mirror, then the node's
+	// revocation set); default DefaultRefreshEvery.
 	RefreshEvery time.Duration
 }
+
+// DefaultRefreshEvery is how often a serving node asks the chain for new
+// revocations: a revoked grant's sessions end within about a second of the
+// revocation block. Grants this wallet is revoking itself end at once.
+const DefaultRefreshEvery = 500 * time.Millisecond
 
 // Serving is a running node serving this wallet's packages.
 type Serving struct {
@@ -39,6 +45,7 @@ type Serving struct {
 	Grants  *serve.Server
 	Gateway *ipfs.Gateway
 	conn    *chainConn
+	home    string
 	cancel  context.CancelFunc
 	done    chan struct{}
 }
@@ -80,6 +87,12 @@ func (w *Wallet) Serve(ctx context.Context, cfg ServeConfig) (*Serving, error) {
 	patient := common.HexToAddress(keys.Address().String())
 	s.Grants = serve.NewServer(node.Host(), patient, policy, func(a serve.Access) { w.RecordAccess(a) })
 	gate.add(s.Grants)
+	// Grants this wallet has started revoking are refused whatever the
+	// chain says: now, as Revoke goes on in this process, and as the loop
+	// below finds them recorded by another process.
+	s.home = w.home
+	localDeny.add(w.home, s)
+	s.denyLocal(w)
 	if cfg.Gateway != "" {
 		if s.Gateway, err = ipfs.StartGateway(node.Store(), cfg.Gateway); err != nil {
 			s.Close()
@@ -88,7 +101,7 @@ func (w *Wallet) Serve(ctx context.Context, cfg ServeConfig) (*Serving, error) {
 	}
 	every := cfg.RefreshEvery
 	if every == 0 {
-		every = 5 * time.Second
+		every = DefaultRefreshEvery
 	}
 	rctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
@@ -101,6 +114,7 @@ func (w *Wallet) Serve(ctx context.Context, cfg ServeConfig) (*Serving, error) {
 			case <-rctx.Done():
 				return
 			case <-t.C:
+				s.denyLocal(w)
 				s.Grants.Refresh(rctx)
 				w.allowPublic(allow) // key bundles made since the node started
 			}
@@ -153,8 +167,18 @@ func (s *Serving) closeConn() {
 	}
 }
 
+// denyLocal hands the node the ids this wallet is revoking.
+func (s *Serving) denyLocal(w *Wallet) {
+	if ids, err := w.localRevocations(); err == nil && len(ids) > 0 {
+		s.Grants.Deny(ids...)
+	}
+}
+
 // Close stops serving.
 func (s *Serving) Close() error {
+	if s.Grants != nil {
+		localDeny.remove(s.home, s)
+	}
 	if s.cancel != nil {
 		s.cancel()
 		<-s.done
@@ -187,6 +211,19 @@ func (e *eitherGate) Allowed(p peer.ID, root cid.Cid) bool {
 	defer e.mu.RUnlock()
 	for _, g := range e.gates {
 		if g.Allowed(p, root) {
+			return true
+		}
+	}
+	return false
+}
+
+// AllowsAny implements ipfs.PeerGate: some gate may allow p something (a
+// gate that cannot tell counts as yes).
+func (e *eitherGate) AllowsAny(p peer.ID) bool {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	for _, g := range e.gates {
+		if pg, ok := g.(ipfs.PeerGate); !ok || pg.AllowsAny(p) {
 			return true
 		}
 	}

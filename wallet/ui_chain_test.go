@@ -33,7 +33,7 @@ func TestChainStatusAndRevokedOnChain(t *testing.T) {
 	if at, err := w.RevokedOnChain(ctx, chain, g.Record); err != nil || !at.IsZero() {
 		t.Fatalf("before revoking: %v %v", at, err)
 	}
-	if _, err := w.Revoke(ctx, g.Record, directRevoker(t, d, chain)); err != nil {
+	if _, err := w.Revoke(ctx, g.Record, directRevoker(t, d, chain), chain); err != nil {
 		t.Fatal(err)
 	}
 	if at, err := w.RevokedOnChain(ctx, chain, g.Record); err != nil || at.IsZero() {

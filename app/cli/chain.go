@@ -131,6 +131,7 @@ func runRelay(c *ctx, args []string) error {
 	addChainFlags(fs, &ca)
 	listen := fs.String("listen", DefaultRelay, "address to serve the relay API on")
 	keyHex := fs.String("key", "", "hex private key of the funded account that pays (env HW_RELAY_KEY; default: a devnet dev account)")
+	gas := fs.Uint64("gas-per-hour", relay.DefaultLimits.Gas, "most gas the relay spends per hour, all clients together (about 50,000 per revocation)")
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
@@ -159,7 +160,7 @@ func runRelay(c *ctx, args []string) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: relay.Handler(&relay.Direct{Client: registry.NewClient(client, cfg.Registry), Opts: opts}), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: relay.NewHandler(&relay.Direct{Client: registry.NewClient(client, cfg.Registry), Opts: opts}, relay.Limits{Gas: *gas}), ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	defer srv.Close()
 	b, _ := jsonLine(map[string]string{"url": "http://" + ln.Addr().String(), "payer": crypto.PubkeyToAddress(key.PublicKey).Hex()})

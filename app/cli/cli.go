@@ -77,7 +77,7 @@ func init() {
 		{"node", "[--listen MA]... [--allow PEER]... [--gateway ADDR] [--json]", "serve this wallet's shared packages to grantees until interrupted", runNode},
 		{"vault", "login|backup|restore|handover|receive", "Vault custody: log in, escrow the keystore, restore it, hand it (or a grant) over once", runVault},
 		{"devnet", "[--datadir DIR] [--port N]", "run a local chain with the registry; prints one JSON line (rpc, chainId, registry) when ready", runDevnet},
-		{"relay", "[--listen ADDR] [--key HEX]", "submit revocations for wallets that hold no ETH", runRelay},
+		{"relay", "[--listen ADDR] [--key HEX] [--gas-per-hour N]", "submit revocations for wallets that hold no ETH", runRelay},
 		{"registry", "deploy --chain-rpc URL --key HEX [--json]", "deploy the revocation registry on a chain from a funded key; prints registry, chainId, tx", runRegistry},
 		{"gc", "[--json]", "delete stored blocks no catalog entry references", runGC},
 		{"car", "export|import FILE", "copy every stored object to a CAR file, or bring its blocks back (e.g. on a new device)", runCAR},

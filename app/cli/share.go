@@ -192,7 +192,7 @@ func runRevoke(c *ctx, args []string) error {
 	defer done()
 	if strings.HasPrefix(strings.TrimSpace(pos[0]), grant.LinkPrefix) {
 		// A grant link: works on a wallet restored from its phrase too.
-		tx, err := w.RevokeLink(c.Context, pos[0], r)
+		tx, err := w.RevokeLink(c.Context, pos[0], r, cfg)
 		if err != nil {
 			return err
 		}
@@ -204,7 +204,7 @@ func runRevoke(c *ctx, args []string) error {
 		return err
 	}
 	fmt.Fprintf(c.Stderr, "revoking %s (%s)…\n", g.ID, g.Summary)
-	g, err = w.Revoke(c.Context, g, r)
+	g, err = w.Revoke(c.Context, g, r, cfg)
 	if err != nil {
 		return err
 	}

@@ -27,7 +27,7 @@ func runNode(c *ctx, args []string) error {
 	var listen, allow stringList
 	fs.Var(&listen, "listen", "multiaddr to listen on (repeatable; default TCP and QUIC on port 4101)")
 	fs.Var(&allow, "allow", "peer ID allowed to fetch every stored object without a grant (repeatable)")
-	gw := fs.String("gateway", "", "also serve a trustless gateway (raw and CAR only) on this address, e.g. "+ipfs.DefaultGatewayAddr)
+	gw := fs.String("gateway", "", "also serve a trustless gateway (raw and CAR only, ungated: loopback addresses only) on this address, e.g. "+ipfs.DefaultGatewayAddr)
 	var ca chainArgs
 	addChainFlags(fs, &ca)
 	asJSON := fs.Bool("json", false, "print JSON")

@@ -10,7 +10,10 @@
 // and the proof, and answers "ok" with the expiry, or the refusal reason.
 // From then on the node's bitswap gate ([Server.Allowed]) hands that peer
 // the blocks of the granted packages, until the grant expires or is
-// revoked: [Server.Refresh] re-checks revocation of every open session.
+// revoked: [Server.Refresh] re-checks revocation of every open session
+// (the wallet runs it every 500 ms, so a session ends within about a second
+// of the revocation block), and [Server.Deny] ends the sessions of a grant
+// the patient is revoking at once, before the chain has mined it.
 //
 //	redeemer → node: uvarint length ‖ grant chain (grant.Chain.Encode)
 //	node → redeemer: 0 ‖ challenge (32 bytes), or a refusal (below)
@@ -18,8 +21,18 @@
 //	                 {challenge, node's peer id, redeemer's peer id})
 //	node → redeemer: status (0 ok, 1 refused) ‖ uvarint length ‖ text
 //
-// Every presentation, accepted or refused, is reported to the node's access
-// callback, which the wallet writes to its access log.
+// Every accepted presentation is reported to the node's access callback,
+// which the wallet writes to its access log. Refusals are reported too, but
+// bounded (see [Limits]): a peer presenting garbage in a loop cannot grow the
+// log without end. The grantee of a refused presentation is not reported:
+// before the signatures check out it is whatever the presenter wrote.
+//
+// # Limits
+//
+// Each peer may present at Limits.PresentRate (a token bucket), hold at most
+// Limits.SessionsPerPeer open sessions (presenting the same grant again
+// replaces its session), and all peers together at most Limits.Sessions.
+// Beyond that the node refuses with a reason that says so.
 package serve
 
 import (
@@ -40,6 +53,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"golang.org/x/time/rate"
 
 	"github.com/healthwallet/healthwallet/share/grant"
 )
@@ -68,6 +82,50 @@ type Access struct {
 	Granted   bool
 	Reason    string // why it was refused
 	ExpiresAt time.Time
+	// Suppressed counts this peer's refusals left out of the log since the
+	// last one reported (see Limits.RefusalsPerPeer).
+	Suppressed int
+}
+
+// Limits bound what peers may cost the node. Zero fields take the
+// defaults of DefaultLimits.
+type Limits struct {
+	// PresentRate is how many presentations per second one peer may make
+	// in the long run, PresentBurst how many in a row.
+	PresentRate  float64
+	PresentBurst int
+	// SessionsPerPeer and Sessions cap open sessions per peer and in all.
+	SessionsPerPeer int
+	Sessions        int
+	// RefusalsPerPeer is how many refusals of one peer, and RefusalsTotal
+	// of all peers, are reported per RefusalWindow; the rest are counted in
+	// the next reported refusal's Suppressed. Accepted presentations are
+	// always reported.
+	RefusalsPerPeer int
+	RefusalsTotal   int
+	RefusalWindow   time.Duration
+}
+
+// DefaultLimits are the limits of a new Server.
+var DefaultLimits = Limits{
+	PresentRate: 1, PresentBurst: 10,
+	SessionsPerPeer: 16, Sessions: 4096,
+	RefusalsPerPeer: 5, RefusalsTotal: 100, RefusalWindow: time.Minute,
+}
+
+// Refusal reasons of the limits.
+const (
+	reasonTooFast      = "too many presentations from this peer; try again later"
+	reasonPeerSessions = "too many open sessions for this peer"
+	reasonBusy         = "the node holds too many open sessions; try again later"
+	reasonRevoked      = "grant revoked"
+)
+
+type peerState struct {
+	limiter    *rate.Limiter
+	window     time.Time // start of the refusal window
+	refusals   int       // refusals reported in the window
+	suppressed int       // refusals not reported since the last reported one
 }
 
 type session struct {
@@ -84,16 +142,117 @@ type Server struct {
 	onAccess func(Access)
 
 	mu       sync.Mutex
+	limits   Limits
 	sessions map[peer.ID][]session
+	revoked  map[[32]byte]bool // revocation set: ids known revoked or being revoked
+	peers    map[peer.ID]*peerState
+	window   time.Time // start of the global refusal window
+	refusals int       // refusals reported in it
 }
 
 // NewServer registers the protocol on h. patient is the wallet's own
 // address: only chains rooted in its grants are honoured. onAccess may be
 // nil.
 func NewServer(h host.Host, patient common.Address, policy grant.Policy, onAccess func(Access)) *Server {
-	s := &Server{patient: patient, policy: policy, onAccess: onAccess, sessions: map[peer.ID][]session{}}
+	s := &Server{patient: patient, policy: policy, onAccess: onAccess, limits: DefaultLimits,
+		sessions: map[peer.ID][]session{}, revoked: map[[32]byte]bool{}, peers: map[peer.ID]*peerState{}}
 	h.SetStreamHandler(ProtocolID, s.handle)
 	return s
+}
+
+// SetLimits replaces the limits; zero fields take DefaultLimits' values.
+func (s *Server) SetLimits(l Limits) {
+	d := DefaultLimits
+	if l.PresentRate <= 0 {
+		l.PresentRate = d.PresentRate
+	}
+	if l.PresentBurst <= 0 {
+		l.PresentBurst = d.PresentBurst
+	}
+	if l.SessionsPerPeer <= 0 {
+		l.SessionsPerPeer = d.SessionsPerPeer
+	}
+	if l.Sessions <= 0 {
+		l.Sessions = d.Sessions
+	}
+	if l.RefusalsPerPeer <= 0 {
+		l.RefusalsPerPeer = d.RefusalsPerPeer
+	}
+	if l.RefusalsTotal <= 0 {
+		l.RefusalsTotal = d.RefusalsTotal
+	}
+	if l.RefusalWindow <= 0 {
+		l.RefusalWindow = d.RefusalWindow
+	}
+	s.mu.Lock()
+	s.limits = l
+	s.peers = map[peer.ID]*peerState{}
+	s.mu.Unlock()
+}
+
+// peer returns p's state; s.mu is held. The table is bounded: when it
+// grows past a few times the session cap, peers without sessions are
+// forgotten.
+func (s *Server) peer(p peer.ID) *peerState {
+	ps := s.peers[p]
+	if ps == nil {
+		if len(s.peers) >= 4*s.limits.Sessions {
+			for q := range s.peers {
+				if len(s.sessions[q]) == 0 {
+					delete(s.peers, q)
+				}
+			}
+		}
+		ps = &peerState{limiter: rate.NewLimiter(rate.Limit(s.limits.PresentRate), s.limits.PresentBurst)}
+		s.peers[p] = ps
+	}
+	return ps
+}
+
+// admit takes a presentation token of p's bucket.
+func (s *Server) admit(p peer.ID) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.peer(p).limiter.AllowN(s.now(), 1)
+}
+
+// Deny adds ids to the node's revocation set and ends at once every session
+// whose chain holds one of them; later presentations of such chains are
+// refused without asking the chain. The wallet calls it as soon as the
+// patient starts revoking a grant. It returns how many sessions it ended.
+func (s *Server) Deny(ids ...[32]byte) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, id := range ids {
+		s.revoked[id] = true
+	}
+	return s.dropLocked(func(ss session) bool { return s.revokedLocked(ss.chain) })
+}
+
+// revokedLocked reports whether chain holds an id of the revocation set.
+func (s *Server) revokedLocked(chain grant.Chain) bool {
+	return slices.ContainsFunc(chain, func(g *grant.Grant) bool { return s.revoked[g.RevocationID] })
+}
+
+// dropLocked removes the sessions gone says are gone; s.mu is held.
+func (s *Server) dropLocked(gone func(session) bool) int {
+	dropped := 0
+	for p, list := range s.sessions {
+		kept := list[:0]
+		for _, ss := range list {
+			if gone(ss) {
+				dropped++
+				continue
+			}
+			kept = append(kept, ss)
+		}
+		if len(kept) == 0 {
+			delete(s.sessions, p)
+		} else {
+			s.sessions[p] = kept
+		}
+	}
+	return dropped
 }
 
 func (s *Server) now() time.Time {
@@ -111,7 +270,11 @@ func (s *Server) handle(st network.Stream) {
 	refuse := func(reason string) {
 		a.Reason = reason
 		writeStatus(st, 1, reason)
-		s.report(a)
+		s.reportRefusal(a)
+	}
+	if !s.admit(a.Peer) {
+		refuse(reasonTooFast)
+		return
 	}
 	n, err := binary.ReadUvarint(r)
 	if err != nil || n == 0 || n > maxChain {
@@ -135,7 +298,13 @@ func (s *Server) handle(st network.Stream) {
 	if h, err := chain[0].Hash(); err == nil {
 		a.RootHash = h
 	}
-	a.Grantee, _ = chain.Leaf().GranteeAddress()
+	s.mu.Lock()
+	denied := s.revokedLocked(chain)
+	s.mu.Unlock()
+	if denied {
+		refuse(reasonRevoked)
+		return
+	}
 	challenge := grant.Challenge{Verifier: []byte(st.Conn().LocalPeer()), Presenter: []byte(a.Peer)}
 	rand.Read(challenge.Nonce[:])
 	if _, err := st.Write(append([]byte{0}, challenge.Nonce[:]...)); err != nil {
@@ -162,18 +331,73 @@ func (s *Server) handle(st network.Stream) {
 		}
 		roots = append(roots, c)
 	}
-	s.mu.Lock()
-	s.sessions[a.Peer] = append(s.sessions[a.Peer], session{chain: chain, roots: roots, expires: v.ExpiresAt, leaf: a.GrantHash})
-	s.mu.Unlock()
+	// Only now is the grantee more than what the presenter wrote.
+	a.Grantee, _ = chain.Leaf().GranteeAddress()
+	if reason := s.open(a.Peer, session{chain: chain, roots: roots, expires: v.ExpiresAt, leaf: a.GrantHash}); reason != "" {
+		refuse(reason)
+		return
+	}
 	a.Granted, a.ExpiresAt = true, v.ExpiresAt
 	writeStatus(st, 0, v.ExpiresAt.Format(time.RFC3339))
 	s.report(a)
+}
+
+// open adds a verified session for p, within the limits, and returns
+// why it refused to ("" if it did not).
+func (s *Server) open(p peer.ID, ss session) string {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// Checked again under the lock: a Deny during verification wins.
+	if s.revokedLocked(ss.chain) {
+		return reasonRevoked
+	}
+	list := slices.DeleteFunc(s.sessions[p], func(o session) bool { return !now.Before(o.expires) || o.leaf == ss.leaf })
+	total := 0
+	for q, l := range s.sessions {
+		if q != p {
+			total += len(l)
+		}
+	}
+	switch {
+	case len(list) >= s.limits.SessionsPerPeer:
+		return reasonPeerSessions
+	case total+len(list) >= s.limits.Sessions:
+		return reasonBusy
+	}
+	s.sessions[p] = append(list, ss)
+	return ""
 }
 
 func (s *Server) report(a Access) {
 	if s.onAccess != nil {
 		s.onAccess(a)
 	}
+}
+
+// reportRefusal reports a refusal unless the peer, or all peers together,
+// used up the window's share; then it only counts it.
+func (s *Server) reportRefusal(a Access) {
+	now := s.now()
+	s.mu.Lock()
+	l := s.limits
+	if now.Sub(s.window) >= l.RefusalWindow || now.Before(s.window) {
+		s.window, s.refusals = now, 0
+	}
+	ps := s.peer(a.Peer)
+	if now.Sub(ps.window) >= l.RefusalWindow || now.Before(ps.window) {
+		ps.window, ps.refusals = now, 0
+	}
+	if ps.refusals >= l.RefusalsPerPeer || s.refusals >= l.RefusalsTotal {
+		ps.suppressed++
+		s.mu.Unlock()
+		return
+	}
+	ps.refusals++
+	s.refusals++
+	a.Suppressed, ps.suppressed = ps.suppressed, 0
+	s.mu.Unlock()
+	s.report(a)
 }
 
 func writeStatus(w io.Writer, code byte, text string) error {
@@ -192,11 +416,19 @@ func (s *Server) Allowed(p peer.ID, root cid.Cid) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, ss := range s.sessions[p] {
-		if now.Before(ss.expires) && slices.Contains(ss.roots, root) {
+		if now.Before(ss.expires) && slices.Contains(ss.roots, root) && !s.revokedLocked(ss.chain) {
 			return true
 		}
 	}
 	return false
+}
+
+// AllowsAny implements ipfs.PeerGate: p holds a live session.
+func (s *Server) AllowsAny(p peer.ID) bool {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.ContainsFunc(s.sessions[p], func(ss session) bool { return now.Before(ss.expires) })
 }
 
 // Refresh drops sessions that expired or whose chain was revoked. It fails
@@ -230,26 +462,14 @@ func (s *Server) Refresh(ctx context.Context) int {
 		}
 	}
 	now := s.now()
-	dropped := 0
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for p, list := range s.sessions {
-		kept := list[:0]
-		for _, ss := range list {
-			gone := unknown || !now.Before(ss.expires) || slices.ContainsFunc(ss.chain, func(g *grant.Grant) bool { return revoked[g.RevocationID] })
-			if gone {
-				dropped++
-				continue
-			}
-			kept = append(kept, ss)
-		}
-		if len(kept) == 0 {
-			delete(s.sessions, p)
-		} else {
-			s.sessions[p] = kept
-		}
+	for id := range revoked {
+		s.revoked[id] = true
 	}
-	return dropped
+	return s.dropLocked(func(ss session) bool {
+		return unknown || !now.Before(ss.expires) || s.revokedLocked(ss.chain)
+	})
 }
 
 // Sessions returns the number of open sessions.
