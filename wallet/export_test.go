@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/healthwallet/healthwallet/internal/fixtures"
 	"github.com/healthwallet/healthwallet/ipfs"
 	"github.com/healthwallet/healthwallet/share/grant"
 	"github.com/healthwallet/healthwallet/wallet/fhir"
@@ -18,16 +17,8 @@ import (
 func TestExportOperationEnforced(t *testing.T) {
 	ctx := context.Background()
 	_, chain := startDevnet(t)
-	patient, specialist, family := newWallet(t), newWallet(t), newWallet(t)
-	data, _ := fixtures.Named("Marguerita_Reilly").Read()
-	if _, err := patient.ImportFHIR(ctx, "m.json", data); err != nil {
-		t.Fatal(err)
-	}
-	srv, err := patient.Serve(ctx, ServeConfig{Listen: ipfs.LoopbackListen, Chain: chain})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	patient, srv := servingPatient(t, chain)
+	specialist, family := newWallet(t), newWallet(t)
 	sel := Selection{Categories: []fhir.Category{fhir.Labs}}
 
 	viewOnly, err := patient.IssueGrant(ctx, GrantRequest{To: specialist.Info().DID, Selection: sel, Duration: time.Hour, Providers: srv.Addrs(), ViewOnly: true}, chain)

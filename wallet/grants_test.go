@@ -283,3 +283,21 @@ func TestRestoredWalletRevocation(t *testing.T) {
 		t.Fatalf("foreign grant: %v", err)
 	}
 }
+
+// servingPatient is a patient's wallet holding a Synthea patient's records
+// (Marguerita Reilly), with its node serving grants on chain over loopback
+// until the test ends.
+func servingPatient(t *testing.T, chain ChainConfig) (*Wallet, *Serving) {
+	t.Helper()
+	patient := newWallet(t)
+	data, _ := fixtures.Named("Marguerita_Reilly").Read()
+	if _, err := patient.ImportFHIR(t.Context(), "m.json", data); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := patient.Serve(t.Context(), ServeConfig{Listen: ipfs.LoopbackListen, Chain: chain})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return patient, srv
+}

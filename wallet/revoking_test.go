@@ -13,7 +13,6 @@ import (
 	"github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p/core/peer"
 
-	"github.com/healthwallet/healthwallet/internal/fixtures"
 	"github.com/healthwallet/healthwallet/ipfs"
 	"github.com/healthwallet/healthwallet/share/relay"
 	"github.com/healthwallet/healthwallet/share/serve"
@@ -32,16 +31,9 @@ func (f revokerFunc) Revoke(ctx context.Context, secrets [][32]byte) (common.Has
 func servedGrant(t *testing.T, chain ChainConfig) (patient, specialist *Wallet, srv *Serving, issued *IssuedGrant) {
 	t.Helper()
 	ctx := t.Context()
-	patient, specialist = newWallet(t), newWallet(t)
-	data, _ := fixtures.Named("Marguerita_Reilly").Read()
-	if _, err := patient.ImportFHIR(ctx, "m.json", data); err != nil {
-		t.Fatal(err)
-	}
-	srv, err := patient.Serve(ctx, ServeConfig{Listen: ipfs.LoopbackListen, Chain: chain})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
+	patient, srv = servingPatient(t, chain)
+	specialist = newWallet(t)
+	var err error
 	issued, err = patient.IssueGrant(ctx, GrantRequest{To: specialist.Info().DID, Selection: Selection{Categories: []fhir.Category{fhir.Labs}},
 		Duration: time.Hour, Providers: srv.Addrs()}, chain)
 	if err != nil {

@@ -160,30 +160,23 @@ func NewServer(h host.Host, patient common.Address, policy grant.Policy, onAcces
 	return s
 }
 
+// orDefault sets *v to d when *v is zero or negative.
+func orDefault[T int | float64 | time.Duration](v *T, d T) {
+	if *v <= 0 {
+		*v = d
+	}
+}
+
 // SetLimits replaces the limits; zero fields take DefaultLimits' values.
 func (s *Server) SetLimits(l Limits) {
 	d := DefaultLimits
-	if l.PresentRate <= 0 {
-		l.PresentRate = d.PresentRate
-	}
-	if l.PresentBurst <= 0 {
-		l.PresentBurst = d.PresentBurst
-	}
-	if l.SessionsPerPeer <= 0 {
-		l.SessionsPerPeer = d.SessionsPerPeer
-	}
-	if l.Sessions <= 0 {
-		l.Sessions = d.Sessions
-	}
-	if l.RefusalsPerPeer <= 0 {
-		l.RefusalsPerPeer = d.RefusalsPerPeer
-	}
-	if l.RefusalsTotal <= 0 {
-		l.RefusalsTotal = d.RefusalsTotal
-	}
-	if l.RefusalWindow <= 0 {
-		l.RefusalWindow = d.RefusalWindow
-	}
+	orDefault(&l.PresentRate, d.PresentRate)
+	orDefault(&l.PresentBurst, d.PresentBurst)
+	orDefault(&l.SessionsPerPeer, d.SessionsPerPeer)
+	orDefault(&l.Sessions, d.Sessions)
+	orDefault(&l.RefusalsPerPeer, d.RefusalsPerPeer)
+	orDefault(&l.RefusalsTotal, d.RefusalsTotal)
+	orDefault(&l.RefusalWindow, d.RefusalWindow)
 	s.mu.Lock()
 	s.limits = l
 	s.peers = map[peer.ID]*peerState{}
