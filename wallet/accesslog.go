@@ -1,0 +1,72 @@
+package wallet
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/healthwallet/healthwallet/share/grant"
+	"github.com/healthwallet/healthwallet/share/serve"
+	"github.com/healthwallet/healthwallet/wallet/catalog"
+)
+
+// AccessEntry is one line of the access log: a presentation of one of this
+// wallet's grants to its node.
+type AccessEntry struct {
+	Time      time.Time `json:"time"`
+	Peer      string    `json:"peer"`
+	Grant     string    `json:"grant"` // hash of the presented grant
+	Root      string    `json:"root"`  // hash of this wallet's grant it descends from
+	Grantee   string    `json:"grantee"`
+	Links     int       `json:"links"`
+	Granted   bool      `json:"granted"`
+	Reason    string    `json:"reason,omitempty"`
+	ExpiresAt time.Time `json:"expiresAt,omitzero"`
+	// Suppressed counts the same peer's refusals left out of the log
+	// before this one (the node bounds logged refusals).
+	Suppressed int `json:"suppressed,omitempty"`
+}
+
+// RecordAccess appends to the access log.
+func (w *Wallet) RecordAccess(a serve.Access) error {
+	cat, err := w.Catalog()
+	if err != nil {
+		return err
+	}
+	e := AccessEntry{Time: a.Time, Peer: a.Peer.String(), Grant: hex.EncodeToString(a.GrantHash[:]),
+		Root: hex.EncodeToString(a.RootHash[:]), Grantee: a.Grantee.Hex(), Links: a.Links, Granted: a.Granted,
+		Reason: a.Reason, ExpiresAt: a.ExpiresAt, Suppressed: a.Suppressed}
+	b, _ := json.Marshal(e)
+	return cat.Put(catalog.AccessLog, catalog.NewID(), b)
+}
+
+// AccessLog lists presentations, oldest first.
+func (w *Wallet) AccessLog() ([]AccessEntry, error) {
+	cat, err := w.Catalog()
+	if err != nil {
+		return nil, err
+	}
+	var out []AccessEntry
+	err = cat.ForEach(catalog.AccessLog, func(_ catalog.ID, v []byte) error {
+		var e AccessEntry
+		if err := json.Unmarshal(v, &e); err != nil {
+			return err
+		}
+		out = append(out, e)
+		return nil
+	})
+	slices.SortFunc(out, func(a, b AccessEntry) int { return a.Time.Compare(b.Time) })
+	return out, err
+}
+
+func multiaddrString(b []byte) (string, error) {
+	m, err := ma.NewMultiaddrBytes(b)
+	if err != nil {
+		return "", fmt.Errorf("%w: provider address: %v", grant.ErrMalformed, err)
+	}
+	return m.String(), nil
+}
