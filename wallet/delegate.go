@@ -65,7 +65,10 @@ func (w *Wallet) Delegate(ctx context.Context, link string, req DelegateRequest,
 	if err != nil {
 		return nil, err
 	}
-	core, _ := parent.CoreHash()
+	core, err := parent.CoreHash()
+	if err != nil {
+		return nil, err
+	}
 	pks, err := grant.Unwrap(keys.PrivateKey(), core, parent.WrappedKey)
 	if err != nil {
 		return nil, err
@@ -112,7 +115,9 @@ func (w *Wallet) Delegate(ctx context.Context, link string, req DelegateRequest,
 	if child.ExpiresAt <= child.NotBefore {
 		return nil, fmt.Errorf("%w: the grant has expired", grant.ErrExpired)
 	}
-	child.Parent, _ = parent.Hash()
+	if child.Parent, err = parent.Hash(); err != nil {
+		return nil, err
+	}
 	if err := w.sealAndSign(child, keys, pks); err != nil {
 		return nil, err
 	}

@@ -94,7 +94,10 @@ func (w *Wallet) Redeem(ctx context.Context, link string, chain ChainConfig, opt
 		return nil, err
 	}
 	leaf := c.Leaf()
-	core, _ := leaf.CoreHash()
+	core, err := leaf.CoreHash()
+	if err != nil {
+		return nil, err
+	}
 	pks, err := grant.Unwrap(keys.PrivateKey(), core, leaf.WrappedKey)
 	if err != nil {
 		return nil, err
@@ -121,7 +124,10 @@ func (w *Wallet) Redeem(ctx context.Context, link string, chain ChainConfig, opt
 		}
 		return nil, presentErr
 	}
-	leafHash, _ := leaf.Hash()
+	leafHash, err := leaf.Hash()
+	if err != nil {
+		return nil, err
+	}
 	old, oldErr := w.FindGrant(hex.EncodeToString(leafHash[:]))
 	redeemedBefore := oldErr == nil && old.Direction == Received
 	parts := make([][]byte, len(leaf.Packages))

@@ -3,7 +3,9 @@ package wallet
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -32,6 +34,10 @@ type ServeConfig struct {
 	// revocation (a sync of the revocation mirror, then the node's
 	// revocation set); default DefaultRefreshEvery.
 	RefreshEvery time.Duration
+	// OnAccessLogError is told when a presentation cannot be written to the
+	// access log (the catalog locked, the disk full). Nil drops nothing
+	// silently either: every failure is counted (Serving.AccessLogFailures).
+	OnAccessLogError func(error)
 }
 
 // DefaultRefreshEvery is how often a serving node asks the chain for new
@@ -48,7 +54,13 @@ type Serving struct {
 	home    string
 	cancel  context.CancelFunc
 	done    chan struct{}
+
+	logFailures atomic.Int64 // presentations the access log could not take
 }
+
+// AccessLogFailures is how many presentations could not be written to the
+// access log since the node started.
+func (s *Serving) AccessLogFailures() int64 { return s.logFailures.Load() }
 
 // Serve starts this wallet's node: grantees present grants (package serve)
 // and fetch the packages they cover; every presentation goes to the access
@@ -85,7 +97,14 @@ func (w *Wallet) Serve(ctx context.Context, cfg ServeConfig) (*Serving, error) {
 	}
 	s.Node = node
 	patient := common.HexToAddress(keys.Address().String())
-	s.Grants = serve.NewServer(node.Host(), patient, policy, func(a serve.Access) { w.RecordAccess(a) })
+	s.Grants = serve.NewServer(node.Host(), patient, policy, func(a serve.Access) {
+		if err := w.RecordAccess(a); err != nil {
+			s.logFailures.Add(1)
+			if cfg.OnAccessLogError != nil {
+				cfg.OnAccessLogError(fmt.Errorf("access log: %w", err))
+			}
+		}
+	})
 	gate.add(s.Grants)
 	// Grants this wallet has started revoking are refused whatever the
 	// chain says: now, as Revoke goes on in this process, and as the loop

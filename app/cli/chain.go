@@ -161,13 +161,18 @@ func runRelay(c *ctx, args []string) error {
 		return err
 	}
 	srv := &http.Server{Handler: relay.NewHandler(&relay.Direct{Client: registry.NewClient(client, cfg.Registry), Opts: opts}, relay.Limits{Gas: *gas}), ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
 	defer srv.Close()
 	b, _ := jsonLine(map[string]string{"url": "http://" + ln.Addr().String(), "payer": crypto.PubkeyToAddress(key.PublicKey).Hex()})
 	c.Stdout.Write(b)
 	fmt.Fprintln(c.Stderr, "relay running; press Ctrl-C to stop")
-	<-c.Context.Done()
-	return nil
+	select {
+	case <-c.Context.Done():
+		return nil
+	case err := <-served:
+		return fmt.Errorf("relay stopped: %w", err)
+	}
 }
 
 // revoker picks how to pay for a revocation: --relay URL, else --key, else

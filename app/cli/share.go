@@ -130,7 +130,10 @@ func runGrants(c *ctx, args []string) error {
 	if err != nil {
 		return err
 	}
-	log, _ := w.AccessLog()
+	log, err := w.AccessLog()
+	if err != nil {
+		return fmt.Errorf("cannot read the access log: %w", err)
+	}
 	now := w.Now()
 	rows := make([]grantRowJSON, len(gs))
 	for i, g := range gs {

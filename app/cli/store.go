@@ -56,6 +56,7 @@ func runNode(c *ctx, args []string) error {
 		return err
 	}
 	defer w.Lock()
+	cfg.OnAccessLogError = func(err error) { fmt.Fprintf(c.Stderr, "healthwallet: warning: %v\n", err) }
 	srv, err := w.Serve(c.Context, cfg)
 	if err != nil {
 		return err
