@@ -90,19 +90,13 @@ func (v *settingsView) backupTo(parent string) {
 		if err := atomicfile.Write(filepath.Join(dir, wallet.CatalogFile), 0o600, w.WriteCatalog); err != nil {
 			return err
 		}
-		store, err := w.Store()
-		if err != nil {
-			return err
-		}
-		roots, err := w.ObjectRoots()
-		if err != nil {
-			return err
-		}
 		if err := atomicfile.Write(filepath.Join(dir, backupCAR), 0o600, func(out io.Writer) error {
-			return store.ExportCAR(context.Background(), out, roots...)
+			_, err := w.ExportCAR(context.Background(), out)
+			return err
 		}); err != nil {
 			return err
 		}
+		var err error
 		total, err = dirSize(dir)
 		return err
 	}, func(err error) {

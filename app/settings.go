@@ -147,10 +147,10 @@ func (v *settingsView) refresh() {
 	} else {
 		v.nodeState.Importance = widget.SuccessImportance
 		v.nodeState.SetText("Running: grantees can fetch what you share")
-		v.peerID.SetText(srv.Node.ID().String())
+		v.peerID.SetText(srv.PeerID())
 		v.addrs.SetText(strings.Join(srv.Addrs(), "\n"))
-		v.peers.SetText(fmt.Sprint(len(srv.Node.Peers())))
-		served, refused := srv.Node.Stats()
+		v.peers.SetText(fmt.Sprint(srv.Peers()))
+		served, refused := srv.BlockStats()
 		v.traffic.SetText(fmt.Sprintf("%d blocks served, %d requests refused", served, refused))
 	}
 	var used int64

@@ -82,7 +82,7 @@ func TestSettingsNodeAndChain(t *testing.T) {
 	v := u.settings
 	mustContain(t, "node", v.nodeState.Text, "Running")
 	srv, _ := u.nodeState()
-	if v.peerID.Text != srv.Node.ID().String() || !strings.Contains(v.addrs.Text, "/ip4/127.0.0.1/tcp/") {
+	if v.peerID.Text != srv.PeerID() || !strings.Contains(v.addrs.Text, "/ip4/127.0.0.1/tcp/") {
 		t.Fatalf("node: %q %q", v.peerID.Text, v.addrs.Text)
 	}
 	mustContain(t, "chain", v.chainConfig.Text, chain.RPC, chain.Registry.Hex())
@@ -99,7 +99,7 @@ func TestSettingsNodeAndChain(t *testing.T) {
 	if _, err := u.nodeState(); err == nil || !strings.Contains(err.Error(), "locked") {
 		t.Fatalf("node after lock: %v", err)
 	}
-	if got := len(srv.Node.Host().Network().ListenAddresses()); got != 0 {
+	if got := srv.Listening(); got != 0 {
 		t.Fatalf("the node still listens on %d addresses (%s)", got, addr)
 	}
 }

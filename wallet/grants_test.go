@@ -136,10 +136,10 @@ func TestGrantRedeemDelegateRevoke(t *testing.T) {
 	// The patient's node dropped the family's and the second specialist's
 	// sessions (refresh every 200 ms) and refuses them now.
 	deadline := time.Now().Add(5 * time.Second)
-	for srv.Grants.Sessions() != 1 && time.Now().Before(deadline) {
+	for srv.grants.Sessions() != 1 && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
-	if n := srv.Grants.Sessions(); n != 1 {
+	if n := srv.grants.Sessions(); n != 1 {
 		t.Fatalf("%d sessions open after revocation, want the specialist's 1", n)
 	}
 	// The specialist's own grant is unaffected.
@@ -185,7 +185,7 @@ func TestLongGrantThroughKeyBundle(t *testing.T) {
 	defer srv.Close()
 	providers := srv.Addrs()
 	for port := 20001; len(providers) < 40; port++ { // many address hints make a long link
-		providers = append(providers, fmt.Sprintf("/ip4/127.0.0.1/tcp/%d/p2p/%s", port, srv.Node.ID()))
+		providers = append(providers, fmt.Sprintf("/ip4/127.0.0.1/tcp/%d/p2p/%s", port, srv.node.ID()))
 	}
 	g, err := patient.IssueGrant(ctx, GrantRequest{To: specialist.Info().DID, Selection: Selection{Categories: []fhir.Category{fhir.Labs}}, Duration: time.Hour, Providers: providers}, chain)
 	if err != nil {
@@ -204,7 +204,7 @@ func TestLongGrantThroughKeyBundle(t *testing.T) {
 	// Neither the link nor the QR code shows the patient, the scope or the
 	// node's addresses.
 	addr, _ := ma.NewMultiaddr(providers[0])
-	needles := [][]byte{[]byte(patient.Info().Address), common.HexToAddress(patient.Info().Address).Bytes(), []byte("Observation"), addr.Bytes()[:8], []byte(srv.Node.ID())}
+	needles := [][]byte{[]byte(patient.Info().Address), common.HexToAddress(patient.Info().Address).Bytes(), []byte("Observation"), addr.Bytes()[:8], []byte(srv.node.ID())}
 	for _, shown := range []string{g.Link, text} {
 		raw, err := base64.RawURLEncoding.DecodeString(shown[strings.Index(shown, "/")+1:])
 		if err != nil {

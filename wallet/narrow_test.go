@@ -185,26 +185,26 @@ func TestDelegationNarrows(t *testing.T) {
 	peerKey, _ := specialist.PeerKey()
 	specPeer, _ := peer.IDFromPrivateKey(peerKey)
 	labsRoot, _ := cid.Cast(leaf.Packages[0])
-	if !srv.Grants.Allowed(specPeer, labsRoot) {
+	if !srv.grants.Allowed(specPeer, labsRoot) {
 		t.Fatal("the node does not serve the specialist the labs it was granted")
 	}
 	for _, root := range medRoots {
-		if srv.Grants.Allowed(specPeer, root) {
+		if srv.grants.Allowed(specPeer, root) {
 			t.Fatalf("the node serves the specialist the medication object %s", root)
 		}
 	}
-	store, _ := specialist.Store()
+	store, _ := specialist.objectStore()
 	node, err := ipfs.StartNode(ctx, store, ipfs.NodeConfig{Key: peerKey, Listen: ipfs.LoopbackListen, StallTimeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer node.Close()
-	_, deniedBefore := srv.Node.Stats()
-	err = node.FetchGraph(ctx, medRoots[0], []peer.AddrInfo{srv.Node.AddrInfo()})
+	_, deniedBefore := srv.node.Stats()
+	err = node.FetchGraph(ctx, medRoots[0], []peer.AddrInfo{srv.node.AddrInfo()})
 	if !errors.Is(err, ipfs.ErrNotServed) {
 		t.Fatalf("fetching the medication object as the specialist: %v", err)
 	}
-	if _, denied := srv.Node.Stats(); denied <= deniedBefore {
+	if _, denied := srv.node.Stats(); denied <= deniedBefore {
 		t.Fatal("the node recorded no refused block")
 	}
 

@@ -13,8 +13,8 @@ import (
 	"github.com/healthwallet/healthwallet/wallet/catalog"
 )
 
-// Store returns the open block store, or ErrLocked.
-func (w *Wallet) Store() (*ipfs.Store, error) {
+// objectStore returns the open block store, or ErrLocked.
+func (w *Wallet) objectStore() (*ipfs.Store, error) {
 	w.mu.RLock()
 	defer w.mu.RUnlock()
 	if w.store == nil {
@@ -36,7 +36,7 @@ func (w *Wallet) PeerKey() (crypto.PrivKey, error) {
 // PutObject encrypts size bytes of content into the block store and records
 // its reference (with its key) in the catalog.
 func (w *Wallet) PutObject(ctx context.Context, content io.Reader, size int64, progress ipfs.Progress) (catalog.ID, ipfs.ObjectRef, error) {
-	store, err := w.Store()
+	store, err := w.objectStore()
 	if err != nil {
 		return catalog.ID{}, ipfs.ObjectRef{}, err
 	}
@@ -82,7 +82,7 @@ func (w *Wallet) ReadObject(ctx context.Context, id catalog.ID, out io.Writer, p
 	if err != nil {
 		return err
 	}
-	store, err := w.Store()
+	store, err := w.objectStore()
 	if err != nil {
 		return err
 	}
@@ -123,7 +123,7 @@ func (w *Wallet) GC(ctx context.Context) (ipfs.GCResult, error) {
 	if err != nil {
 		return ipfs.GCResult{}, err
 	}
-	store, err := w.Store()
+	store, err := w.objectStore()
 	if err != nil {
 		return ipfs.GCResult{}, err
 	}

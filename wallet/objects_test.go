@@ -42,7 +42,7 @@ func TestObjectsAndGC(t *testing.T) {
 	if res.Roots != 1 || res.Blocks != 1 {
 		t.Fatalf("GC %+v, want 1 root and 1 block", res)
 	}
-	store, _ := w.Store()
+	store, _ := w.objectStore()
 	if ok, _ := store.Has(ctx, dropRef.Root); ok {
 		t.Fatal("deleted object survived GC")
 	}

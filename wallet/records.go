@@ -110,7 +110,7 @@ func (w *Wallet) importDocument(ctx context.Context, doc *fhir.Document, src Sou
 	if err != nil {
 		return res, err
 	}
-	store, err := w.Store()
+	store, err := w.objectStore()
 	if err != nil {
 		return res, err
 	}

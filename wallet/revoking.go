@@ -151,6 +151,6 @@ func (h *denyHub) notify(home string, id [32]byte) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for s := range h.subs[home] {
-		s.Grants.Deny(id)
+		s.grants.Deny(id)
 	}
 }

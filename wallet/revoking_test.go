@@ -42,7 +42,7 @@ func servedGrant(t *testing.T, chain ChainConfig) (patient, specialist *Wallet, 
 	if _, err := specialist.Redeem(ctx, issued.Link, chain, RedeemOptions{Listen: ipfs.LoopbackListen}); err != nil {
 		t.Fatalf("redeem: %v", err)
 	}
-	if n := srv.Grants.Sessions(); n != 1 {
+	if n := srv.grants.Sessions(); n != 1 {
 		t.Fatalf("%d sessions after redeeming, want 1", n)
 	}
 	return patient, specialist, srv, issued
@@ -86,7 +86,7 @@ func TestRevokeIsDoneOnlyWhenTheChainSaysSo(t *testing.T) {
 
 	// The chain has not mined anything, yet the patient's own node ended
 	// the session and refuses the grant.
-	if n := srv.Grants.Sessions(); n != 0 {
+	if n := srv.grants.Sessions(); n != 0 {
 		t.Fatalf("%d sessions open on the patient's node while revoking", n)
 	}
 	if at, err := patient.RevokedOnChain(ctx, chain, rec); err != nil || !at.IsZero() {
@@ -123,7 +123,7 @@ func TestNodeRefusesAGrantBeingRevoked(t *testing.T) {
 	if _, err := patient.Revoke(ctx, rec, down, chain); !errors.Is(err, ErrRevocationPending) {
 		t.Fatalf("revoke with the relay down: %v", err)
 	}
-	if n := srv.Grants.Sessions(); n != 0 {
+	if n := srv.grants.Sessions(); n != 0 {
 		t.Fatalf("%d sessions open while revoking", n)
 	}
 	_, err := specialist.Redeem(ctx, issued.Link, chain, RedeemOptions{Listen: ipfs.LoopbackListen})
@@ -145,7 +145,7 @@ func TestRevokedSessionStopsWithinASecond(t *testing.T) {
 	rec, _ := patient.FindGrant(issued.Record.Hash)
 	who, _ := peer.Decode(specialist.Info().PeerID)
 	root, _ := cid.Cast(issued.Chain.Leaf().Packages[0])
-	if !srv.Grants.Allowed(who, root) {
+	if !srv.grants.Allowed(who, root) {
 		t.Fatal("the specialist may not fetch before the revocation")
 	}
 	secret, err := patient.RevocationSecretOf(rec)
@@ -156,10 +156,10 @@ func TestRevokedSessionStopsWithinASecond(t *testing.T) {
 		t.Fatal(err)
 	}
 	mined := time.Now() // the receipt is in: the block is at least this old
-	for srv.Grants.Allowed(who, root) && time.Since(mined) < time.Second {
+	for srv.grants.Allowed(who, root) && time.Since(mined) < time.Second {
 		time.Sleep(20 * time.Millisecond)
 	}
-	if srv.Grants.Allowed(who, root) {
+	if srv.grants.Allowed(who, root) {
 		t.Fatalf("session still open %s after the revocation block", time.Since(mined).Round(time.Millisecond))
 	}
 }

@@ -47,9 +47,9 @@ const DefaultRefreshEvery = 500 * time.Millisecond
 
 // Serving is a running node serving this wallet's packages.
 type Serving struct {
-	Node    *ipfs.Node
-	Grants  *serve.Server
-	Gateway *ipfs.Gateway
+	node    *ipfs.Node
+	grants  *serve.Server
+	gateway *ipfs.Gateway
 	conn    *chainConn
 	home    string
 	cancel  context.CancelFunc
@@ -95,9 +95,9 @@ func (w *Wallet) Serve(ctx context.Context, cfg ServeConfig) (*Serving, error) {
 		s.closeConn()
 		return nil, err
 	}
-	s.Node = node
+	s.node = node
 	patient := common.HexToAddress(keys.Address().String())
-	s.Grants = serve.NewServer(node.Host(), patient, policy, func(a serve.Access) {
+	s.grants = serve.NewServer(node.Host(), patient, policy, func(a serve.Access) {
 		if err := w.RecordAccess(a); err != nil {
 			s.logFailures.Add(1)
 			if cfg.OnAccessLogError != nil {
@@ -105,7 +105,7 @@ func (w *Wallet) Serve(ctx context.Context, cfg ServeConfig) (*Serving, error) {
 			}
 		}
 	})
-	gate.add(s.Grants)
+	gate.add(s.grants)
 	// Grants this wallet has started revoking are refused whatever the
 	// chain says: now, as Revoke goes on in this process, and as the loop
 	// below finds them recorded by another process.
@@ -113,7 +113,7 @@ func (w *Wallet) Serve(ctx context.Context, cfg ServeConfig) (*Serving, error) {
 	localDeny.add(w.home, s)
 	s.denyLocal(w)
 	if cfg.Gateway != "" {
-		if s.Gateway, err = ipfs.StartGateway(node.Store(), cfg.Gateway); err != nil {
+		if s.gateway, err = ipfs.StartGateway(node.Store(), cfg.Gateway); err != nil {
 			s.Close()
 			return nil, err
 		}
@@ -134,7 +134,7 @@ func (w *Wallet) Serve(ctx context.Context, cfg ServeConfig) (*Serving, error) {
 				return
 			case <-t.C:
 				s.denyLocal(w)
-				s.Grants.Refresh(rctx)
+				s.grants.Refresh(rctx)
 				w.allowPublic(allow) // key bundles made since the node started
 			}
 		}
@@ -145,7 +145,7 @@ func (w *Wallet) Serve(ctx context.Context, cfg ServeConfig) (*Serving, error) {
 // startNode starts an IPFS node over this wallet's store with its peer
 // identity (Serve for the patient; Redeem for a grantee).
 func (w *Wallet) startNode(ctx context.Context, listen []string, gate ipfs.Gate) (*ipfs.Node, error) {
-	store, err := w.Store()
+	store, err := w.objectStore()
 	if err != nil {
 		return nil, err
 	}
@@ -174,10 +174,34 @@ func (w *Wallet) allowPublic(a *ipfs.AllowList) {
 // providers.
 func (s *Serving) Addrs() []string {
 	var out []string
-	for _, a := range s.Node.Addrs() {
+	for _, a := range s.node.Addrs() {
 		out = append(out, a.String())
 	}
 	return out
+}
+
+// PeerID is the node's libp2p peer id.
+func (s *Serving) PeerID() string { return s.node.ID().String() }
+
+// Peers is how many peers are connected now.
+func (s *Serving) Peers() int { return len(s.node.Peers()) }
+
+// Listening is how many addresses the node listens on (0 once closed).
+func (s *Serving) Listening() int { return len(s.node.Host().Network().ListenAddresses()) }
+
+// BlockStats counts blocks served to grantees and block requests refused
+// since the node started.
+func (s *Serving) BlockStats() (served, refused int64) { return s.node.Stats() }
+
+// Sessions is how many grant sessions are open.
+func (s *Serving) Sessions() int { return s.grants.Sessions() }
+
+// GatewayURL is the trustless gateway's URL, or "" without one.
+func (s *Serving) GatewayURL() string {
+	if s.gateway == nil {
+		return ""
+	}
+	return s.gateway.URL()
 }
 
 func (s *Serving) closeConn() {
@@ -189,13 +213,13 @@ func (s *Serving) closeConn() {
 // denyLocal hands the node the ids this wallet is revoking.
 func (s *Serving) denyLocal(w *Wallet) {
 	if ids, err := w.localRevocations(); err == nil && len(ids) > 0 {
-		s.Grants.Deny(ids...)
+		s.grants.Deny(ids...)
 	}
 }
 
 // Close stops serving.
 func (s *Serving) Close() error {
-	if s.Grants != nil {
+	if s.grants != nil {
 		localDeny.remove(s.home, s)
 	}
 	if s.cancel != nil {
@@ -203,11 +227,11 @@ func (s *Serving) Close() error {
 		<-s.done
 	}
 	var errs []error
-	if s.Gateway != nil {
-		errs = append(errs, s.Gateway.Close())
+	if s.gateway != nil {
+		errs = append(errs, s.gateway.Close())
 	}
-	if s.Node != nil {
-		errs = append(errs, s.Node.Close())
+	if s.node != nil {
+		errs = append(errs, s.node.Close())
 	}
 	s.closeConn()
 	return errors.Join(errs...)

@@ -140,9 +140,13 @@ func TestGCAndCAR(t *testing.T) {
 	}
 
 	// Lose the blocks, keep the catalog, bring the blocks back from the CAR.
-	w, _ = wallet.Unlock(home, passEnv["HW_PASSPHRASE"])
-	store, _ := w.Store()
+	store, err := ipfs.OpenStore(filepath.Join(home, wallet.StoreDir), ipfs.StoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	store.GC(ctx, nil)
+	store.Close()
+	w, _ = wallet.Unlock(home, passEnv["HW_PASSPHRASE"])
 	if err := w.ReadObject(ctx, keepID, io.Discard, nil); !errors.Is(err, ipfs.ErrNotFound) {
 		t.Fatalf("after dropping blocks: %v", err)
 	}

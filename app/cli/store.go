@@ -62,10 +62,7 @@ func runNode(c *ctx, args []string) error {
 		return err
 	}
 	defer srv.Close()
-	out := nodeJSON{PeerID: srv.Node.ID().String(), Addrs: srv.Addrs()}
-	if srv.Gateway != nil {
-		out.Gateway = srv.Gateway.URL()
-	}
+	out := nodeJSON{PeerID: srv.PeerID(), Addrs: srv.Addrs(), Gateway: srv.GatewayURL()}
 	b, _ := json.MarshalIndent(nodeInfo{PeerID: out.PeerID, Addrs: out.Addrs}, "", "  ")
 	if err := atomicfile.WriteFile(filepath.Join(w.Home(), nodeFile), b, 0o600); err != nil {
 		return err
@@ -84,7 +81,7 @@ func runNode(c *ctx, args []string) error {
 	}
 	fmt.Fprintln(c.Stderr, "serving; press Ctrl-C to stop")
 	<-c.Context.Done()
-	served, denied := srv.Node.Stats()
+	served, denied := srv.BlockStats()
 	fmt.Fprintf(c.Stderr, "stopped: %d blocks served, %d requests refused\n", served, denied)
 	return nil
 }
@@ -125,20 +122,17 @@ func runCAR(c *ctx, args []string) error {
 		return err
 	}
 	defer w.Lock()
-	store, _ := w.Store()
 	if args[0] == "export" {
-		roots, err := w.ObjectRoots()
-		if err != nil {
-			return err
-		}
 		abs, _ := filepath.Abs(file)
-		err = atomicfile.Write(abs, 0o600, func(out io.Writer) error {
-			return store.ExportCAR(c.Context, out, roots...)
+		var n int
+		err = atomicfile.Write(abs, 0o600, func(out io.Writer) (err error) {
+			n, err = w.ExportCAR(c.Context, out)
+			return err
 		})
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(c.Stdout, "exported %d objects to %s\n", len(roots), file)
+		fmt.Fprintf(c.Stdout, "exported %d objects to %s\n", n, file)
 		return nil
 	}
 	f, err := os.Open(file)
@@ -146,10 +140,10 @@ func runCAR(c *ctx, args []string) error {
 		return err
 	}
 	defer f.Close()
-	roots, err := store.ImportCAR(c.Context, f)
+	n, err := w.ImportCAR(c.Context, f)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.Stdout, "imported %d DAGs from %s\n", len(roots), file)
+	fmt.Fprintf(c.Stdout, "imported %d DAGs from %s\n", n, file)
 	return nil
 }
