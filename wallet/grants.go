@@ -119,18 +119,5 @@ func (w *Wallet) FindGrant(s string) (GrantRecord, error) {
 	if err != nil {
 		return GrantRecord{}, err
 	}
-	s = strings.ToLower(strings.TrimPrefix(s, "0x"))
-	var hit []GrantRecord
-	for _, g := range all {
-		if len(s) >= 6 && (strings.HasPrefix(g.ID.String(), s) || strings.HasPrefix(g.Hash, s)) {
-			hit = append(hit, g)
-		}
-	}
-	switch len(hit) {
-	case 0:
-		return GrantRecord{}, fmt.Errorf("%w: no grant %q", catalog.ErrNotFound, s)
-	case 1:
-		return hit[0], nil
-	}
-	return GrantRecord{}, fmt.Errorf("%q matches %d grants; give more of the id", s, len(hit))
+	return findByPrefix(all, s, "grant", func(g GrantRecord) []string { return []string{g.ID.String(), g.Hash} })
 }

@@ -322,29 +322,14 @@ func (w *Wallet) Resource(ctx context.Context, r Record) (fhir.Resource, error) 
 }
 
 // FindRecord resolves a record id given in full or as a unique prefix of
-// at least 6 characters.
+// at least MinIDPrefix characters.
 func (w *Wallet) FindRecord(s string) (Record, error) {
 	if id, err := catalog.ParseID(s); err == nil {
 		return w.Record(id)
-	}
-	if len(s) < 6 {
-		return Record{}, fmt.Errorf("%w: %q (give at least 6 characters of the id)", catalog.ErrBadID, s)
 	}
 	all, err := w.Records(Filter{})
 	if err != nil {
 		return Record{}, err
 	}
-	var hit []Record
-	for _, r := range all {
-		if strings.HasPrefix(r.ID.String(), strings.ToLower(s)) {
-			hit = append(hit, r)
-		}
-	}
-	switch len(hit) {
-	case 0:
-		return Record{}, fmt.Errorf("%w: no record %q", catalog.ErrNotFound, s)
-	case 1:
-		return hit[0], nil
-	}
-	return Record{}, fmt.Errorf("%q matches %d records; give more of the id", s, len(hit))
+	return findByPrefix(all, s, "record", func(r Record) []string { return []string{r.ID.String()} })
 }
