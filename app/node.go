@@ -4,17 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/healthwallet/healthwallet/ipfs"
-	"github.com/healthwallet/healthwallet/share/relay"
 	"github.com/healthwallet/healthwallet/wallet"
 )
-
-// defaultRelay is where `healthwallet relay` listens (as in the CLI).
-const defaultRelay = "http://127.0.0.1:4190"
 
 // anyPortListen is where the node listens when ipfs.DefaultListen's port is
 // taken (say, by another wallet's node on this machine).
@@ -48,14 +43,7 @@ func (u *UI) revoker() wallet.Revoker {
 	if u.opts.Revoker != nil {
 		return u.opts.Revoker
 	}
-	url := u.getenv("HW_RELAY")
-	if url == "" {
-		url = defaultRelay
-	}
-	if !strings.Contains(url, "://") {
-		url = "http://" + url
-	}
-	return relay.Client{URL: strings.TrimRight(url, "/")}
+	return wallet.RelayRevoker(u.getenv("HW_RELAY"))
 }
 
 // startNode loads the chain and, when there is one, starts the wallet's

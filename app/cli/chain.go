@@ -28,7 +28,7 @@ import (
 
 // DefaultRelay is where `healthwallet relay` listens, and where `revoke`
 // looks when no relay or key is given.
-const DefaultRelay = "127.0.0.1:4190"
+const DefaultRelay = wallet.DefaultRelay
 
 // chainArgs are the chain flags every chain-using command takes.
 type chainArgs struct {
@@ -184,25 +184,11 @@ func (c *ctx) revoker(cfg wallet.ChainConfig, relayURL, keyHex string) (wallet.R
 	if keyHex == "" {
 		keyHex = c.Getenv("HW_REVOKE_KEY")
 	}
-	if relayURL == "" && keyHex == "" {
-		relayURL = "http://" + DefaultRelay
-	}
-	if relayURL != "" {
-		if !strings.Contains(relayURL, "://") {
-			relayURL = "http://" + relayURL
-		}
-		return relay.Client{URL: strings.TrimRight(relayURL, "/")}, func() {}, nil
-	}
-	key, err := crypto.HexToECDSA(strings.TrimPrefix(keyHex, "0x"))
-	if err != nil {
+	r, release, err := wallet.NewRevoker(cfg, wallet.RevokerChoice{Relay: relayURL, Key: keyHex})
+	if errors.Is(err, wallet.ErrBadRevokeKey) {
 		return nil, nil, fmt.Errorf("%w: --key is not a hex private key", errUsage)
 	}
-	client, err := ethclient.Dial(cfg.RPC)
-	if err != nil {
-		return nil, nil, err
-	}
-	opts := bind.NewKeyedTransactor(key, new(big.Int).SetUint64(cfg.ChainID))
-	return &relay.Direct{Client: registry.NewClient(client, cfg.Registry), Opts: opts}, client.Close, nil
+	return r, release, err
 }
 
 // parseDuration accepts Go durations and days: "1h", "24h", "7d", "30d".
