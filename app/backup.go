@@ -3,22 +3,15 @@ package app
 import (
 	"context"
 	"errors"
-	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/healthwallet/healthwallet/internal/atomicfile"
 	"github.com/healthwallet/healthwallet/wallet"
 )
-
-// Files of a backup folder. The keystore and wallet.json keep their wallet
-// names, so the folder can become a wallet home again.
-const backupCAR = "blocks.car"
 
 // storeDir is the wallet's block store.
 func storeDir(home string) string { return filepath.Join(home, wallet.StoreDir) }
@@ -61,49 +54,21 @@ func (v *settingsView) chooseBackupFolder() {
 	}, v.u.win)
 }
 
-// backupTo writes a backup into a new folder under parent: the sealed
-// keystore, wallet.json, the sealed catalog and a CAR of every encrypted
-// object. Nothing in it is plaintext.
+// backupTo writes a backup (wallet.Backup) into a new folder under parent:
+// the sealed keystore, wallet.json, the sealed catalog and a CAR of every
+// encrypted object. Nothing in it is plaintext.
 func (v *settingsView) backupTo(parent string) {
 	w := v.u.openWallet()
 	if w == nil {
 		return
 	}
-	dir := filepath.Join(parent, "healthwallet-backup-"+v.u.now().Local().Format("20060102-150405"))
+	dir := filepath.Join(parent, wallet.BackupFolderName(v.u.now().Local()))
 	v.backupButton.Disable()
 	v.backupProgress.Show()
 	v.backupResult.SetText("")
-	var total int64
-	v.u.run(func() error {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return err
-		}
-		for _, name := range []string{wallet.KeystoreFile, wallet.InfoFile} {
-			b, err := os.ReadFile(filepath.Join(v.u.home, name))
-			if err != nil {
-				return err
-			}
-			if err := atomicfile.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
-				return err
-			}
-		}
-		if err := atomicfile.Write(filepath.Join(dir, wallet.CatalogFile), 0o600, w.WriteCatalog); err != nil {
-			return err
-		}
-		store, err := w.Store()
-		if err != nil {
-			return err
-		}
-		roots, err := w.ObjectRoots()
-		if err != nil {
-			return err
-		}
-		if err := atomicfile.Write(filepath.Join(dir, backupCAR), 0o600, func(out io.Writer) error {
-			return store.ExportCAR(context.Background(), out, roots...)
-		}); err != nil {
-			return err
-		}
-		total, err = dirSize(dir)
+	var res wallet.BackupResult
+	v.u.run(func() (err error) {
+		res, err = w.Backup(context.Background(), dir)
 		return err
 	}, func(err error) {
 		v.backupButton.Enable()
@@ -114,7 +79,15 @@ func (v *settingsView) backupTo(parent string) {
 			return
 		}
 		v.backupResult.Importance = widget.SuccessImportance
-		v.backupResult.SetText("Saved " + sizeText(total) + " to " + dir + ". To restore on a new device, copy the folder there as the wallet folder, " +
-			"unlock it with your passphrase, then run 'healthwallet car import " + backupCAR + "'.")
+		v.backupResult.SetText(backupDoneText(res, v.u.home))
 	})
+}
+
+// backupDoneText says where the backup went and how to restore it in the
+// app: the folder becomes the wallet folder on the new device, and the
+// first unlock brings its blocks back.
+func backupDoneText(res wallet.BackupResult, home string) string {
+	return "Saved " + sizeText(res.Bytes) + " to " + res.Dir + ". To restore on a new device, copy this folder there as " +
+		"Health Wallet's wallet folder (on this device it is " + home + "), open Health Wallet and unlock it with your passphrase: " +
+		"your records come back on the first unlock."
 }

@@ -113,8 +113,11 @@ func TestBackup(t *testing.T) {
 	v.backupTo(parent)
 	u.bg.Wait()
 	dir := filepath.Join(parent, "healthwallet-backup-"+testclock.Frozen().In(testclock.Zone).Format("20060102-150405"))
-	mustContain(t, "backup", v.backupResult.Text, "Saved", dir, "healthwallet car import blocks.car")
-	for _, f := range []string{wallet.KeystoreFile, wallet.InfoFile, wallet.CatalogFile, backupCAR} {
+	mustContain(t, "backup", v.backupResult.Text, "Saved", dir, "as Health Wallet's wallet folder", u.home, "unlock it with your passphrase")
+	if strings.Contains(v.backupResult.Text, "'healthwallet") {
+		t.Fatalf("the backup message names a command: %q", v.backupResult.Text)
+	}
+	for _, f := range []string{wallet.KeystoreFile, wallet.InfoFile, wallet.CatalogFile, wallet.BackupCAR} {
 		b, err := os.ReadFile(filepath.Join(dir, f))
 		if err != nil || len(b) == 0 {
 			t.Fatalf("%s: %v", f, err)

@@ -22,6 +22,7 @@
 package wallet
 
 import (
+	"context"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -190,7 +191,9 @@ func Create(home string, phrase identity.Phrase, passphrase string, opts Options
 	return w, nil
 }
 
-// Unlock opens the wallet in home with passphrase.
+// Unlock opens the wallet in home with passphrase. When home is a
+// restored backup (see [Wallet.Backup]), the first unlock imports the
+// backup's blocks.car into the block store and removes it.
 func Unlock(home, passphrase string) (*Wallet, error) {
 	file, err := os.ReadFile(filepath.Join(home, KeystoreFile))
 	if errors.Is(err, os.ErrNotExist) {
@@ -275,7 +278,12 @@ func open(home string, file []byte, secret keystore.Secret) (*Wallet, error) {
 		keys.Wipe()
 		return nil, err
 	}
-	return &Wallet{home: home, info: info, keys: keys, peerKey: peerKey, phrase: phrase, catalog: cat, store: store}, nil
+	w := &Wallet{home: home, info: info, keys: keys, peerKey: peerKey, phrase: phrase, catalog: cat, store: store}
+	if err := w.importBackupCAR(context.Background()); err != nil {
+		w.Lock()
+		return nil, err
+	}
+	return w, nil
 }
 
 // Wallet is an unlocked wallet. After [Wallet.Lock] every method that needs a

@@ -80,6 +80,7 @@ func init() {
 		{"relay", "[--listen ADDR] [--key HEX]", "submit revocations for wallets that hold no ETH", runRelay},
 		{"registry", "deploy --chain-rpc URL --key HEX [--json]", "deploy the revocation registry on a chain from a funded key; prints registry, chainId, tx", runRegistry},
 		{"gc", "[--json]", "delete stored blocks no catalog entry references", runGC},
+		{"backup", "[--out DIR] [--json]", "the wallet's backup (keystore, info, catalog, CAR), as the app makes it, into a new folder (default ./healthwallet-backup-DATE-TIME)", runBackup},
 		{"car", "export|import FILE", "copy every stored object to a CAR file, or bring its blocks back (e.g. on a new device)", runCAR},
 		{"help", "", "show this help", func(c *ctx, _ []string) error { usage(c.Stdout); return nil }},
 	}
