@@ -25,7 +25,7 @@ func TestSettingsWithoutChainOrVault(t *testing.T) {
 		t.Fatalf("peer ID %q", v.peerID.Text)
 	}
 	mustContain(t, "chain", v.chainConfig.Text, "Not configured")
-	mustContain(t, "chain", v.chainHead.Text, "No chain configured", "HW_CHAIN_RPC")
+	mustContain(t, "chain", v.chainHead.Text, "No chain is configured", "HW_CHAIN_RPC")
 	if !v.checkChain.Disabled() {
 		t.Fatal("Check now enabled without a chain")
 	}

@@ -28,8 +28,9 @@ type ChainConfig struct {
 	MirrorMaxAge time.Duration `json:"-"`
 }
 
-// ErrNoChain: no chain is configured.
-var ErrNoChain = errors.New("no chain configured: run 'healthwallet devnet', or give --chain-rpc and --registry")
+// ErrNoChain: no chain is configured. Front ends add how to configure one
+// in their own terms.
+var ErrNoChain = errors.New("no chain configured")
 
 // Domain is the EIP-712 domain of grants on this chain.
 func (c ChainConfig) Domain() grant.Domain {
@@ -103,7 +104,7 @@ func ResolveChain(ctx context.Context, file, rpc string, registry common.Address
 		qctx, cancel := context.WithTimeout(ctx, fileCheckTimeout)
 		defer cancel()
 		if id, err := chainIDOf(qctx, fileCfg.RPC); err == nil && id != fileCfg.ChainID {
-			return ChainConfig{}, fmt.Errorf("%w: %s reports chain id %d, but %s says %d; restart 'healthwallet devnet' or give --chain-rpc and --registry", ErrChainIDMismatch, fileCfg.RPC, id, file, fileCfg.ChainID)
+			return ChainConfig{}, fmt.Errorf("%w: %s reports chain id %d, but %s says %d", ErrChainIDMismatch, fileCfg.RPC, id, file, fileCfg.ChainID)
 		}
 		return fileCfg, nil
 	}

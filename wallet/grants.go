@@ -113,6 +113,10 @@ const (
 	MinGrantDuration = time.Minute
 )
 
+// ErrGrantDuration: a grant would last less than MinGrantDuration or more
+// than MaxGrantDuration.
+var ErrGrantDuration = errors.New("a grant lasts between 1 minute and 366 days")
+
 var revocationCounter = catalog.IDFromHash([]byte("revocation-index-counter"))
 
 // nextRevocationIndex hands out revocation secret indexes, never twice, and
@@ -181,7 +185,7 @@ func (w *Wallet) IssueGrant(ctx context.Context, req GrantRequest, chain ChainCo
 		return nil, err
 	}
 	if req.Duration < MinGrantDuration || req.Duration > MaxGrantDuration {
-		return nil, fmt.Errorf("a grant lasts between %s and %d days", MinGrantDuration, MaxGrantDuration/(24*time.Hour))
+		return nil, ErrGrantDuration
 	}
 	providers, err := parseProviders(req.Providers)
 	if err != nil {

@@ -61,7 +61,7 @@ var (
 	ErrLocked = errors.New("wallet is locked")
 	// ErrVaultHeld: the wallet's key is in Vault; unlock by logging in to
 	// Vault (UnlockFromVault), not with a passphrase.
-	ErrVaultHeld = errors.New("this wallet's key is held in Vault: give Vault credentials (VAULT_ADDR, VAULT_TOKEN or --vault-auth)")
+	ErrVaultHeld = errors.New("this wallet's key is held in Vault, not sealed under a passphrase: unlock it by logging in to Vault")
 
 	ErrWrongPassphrase = keystore.ErrWrongPassphrase
 	ErrKeystoreCorrupt = keystore.ErrCorrupt

@@ -2,12 +2,16 @@ package wallet
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/healthwallet/healthwallet/internal/testclock"
 	"github.com/healthwallet/healthwallet/wallet/catalog"
@@ -226,5 +230,26 @@ func TestIdleLocker(t *testing.T) {
 	time.Sleep(50 * time.Millisecond)
 	if bg.Load() != 1 {
 		t.Fatal("a stopped locker locked")
+	}
+}
+
+// TestErrorsAreFrontEndNeutral: the wallet's errors name no command or
+// flag of one front end; the CLI and the app add their own hints.
+func TestErrorsAreFrontEndNeutral(t *testing.T) {
+	for _, err := range []error{ErrNoChain, ErrVaultHeld, ErrGrantDuration, ErrChainIDMismatch, ErrBackupFolder} {
+		if msg := err.Error(); strings.Contains(msg, "healthwallet") || strings.Contains(msg, "--") {
+			t.Errorf("%q names a command or flag", msg)
+		}
+	}
+	if got, want := ErrGrantDuration.Error(), "a grant lasts between 1 minute and 366 days"; got != want {
+		t.Errorf("duration error %q, want %q", got, want)
+	}
+	w := newWallet(t)
+	chain := ChainConfig{RPC: "http://127.0.0.1:1", ChainID: 31337, Registry: common.HexToAddress("0x5FbDB2315678afecb367f032d93F642f64180aa3")}
+	for _, d := range []time.Duration{MinGrantDuration - time.Second, MaxGrantDuration + time.Hour} {
+		_, err := w.IssueGrant(context.Background(), GrantRequest{To: w.Info().DID, Selection: Selection{Preset: PresetIPS}, Duration: d}, chain)
+		if !errors.Is(err, ErrGrantDuration) {
+			t.Errorf("IssueGrant for %v: %v", d, err)
+		}
 	}
 }
