@@ -38,7 +38,8 @@ type Options struct {
 	// loads it as the CLI does: ChainFile, overridden by $HW_CHAIN_RPC and
 	// $HW_REGISTRY.
 	Chain *wallet.ChainConfig
-	// ChainFile is the devnet info file; "" means wallet.DefaultDevnetFile().
+	// ChainFile is the devnet info file; "" means wallet.DefaultDevnetFile
+	// (through Getenv).
 	ChainFile string
 	// Revoker publishes revocations. Nil means the relay at $HW_RELAY, or
 	// at http://127.0.0.1:4190 (`healthwallet relay`), so the wallet needs

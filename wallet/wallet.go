@@ -29,6 +29,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"time"
 
@@ -107,13 +108,54 @@ func (o Options) now() time.Time {
 	return o.Now()
 }
 
+// Getenv reads one environment variable. The wallet never reads the
+// process environment itself: the front ends pass os.Getenv, and tests
+// pass a fake, so a test never picks up a developer's HW_HOME or devnet
+// file. A nil Getenv finds every variable unset.
+type Getenv func(key string) string
+
+func (g Getenv) get(key string) string {
+	if g == nil {
+		return ""
+	}
+	return g(key)
+}
+
+// userConfigDir is os.UserConfigDir with its variables read through
+// getenv.
+func userConfigDir(getenv Getenv) (string, error) {
+	need := func(key, sub string) (string, error) {
+		v := getenv.get(key)
+		if v == "" {
+			return "", fmt.Errorf("$%s is not set", key)
+		}
+		return filepath.Join(v, sub), nil
+	}
+	switch runtime.GOOS {
+	case "windows":
+		return need("AppData", "")
+	case "darwin", "ios":
+		return need("HOME", "Library/Application Support")
+	case "plan9":
+		return need("home", "lib")
+	}
+	if dir := getenv.get("XDG_CONFIG_HOME"); dir != "" {
+		if !filepath.IsAbs(dir) {
+			return "", errors.New("the path in $XDG_CONFIG_HOME is relative")
+		}
+		return dir, nil
+	}
+	return need("HOME", ".config")
+}
+
 // DefaultHome is $HW_HOME if set, otherwise "healthwallet" in the user's
-// configuration directory (~/.config/healthwallet on Linux).
-func DefaultHome() (string, error) {
-	if h := os.Getenv("HW_HOME"); h != "" {
+// configuration directory (~/.config/healthwallet on Linux), both read
+// through getenv.
+func DefaultHome(getenv Getenv) (string, error) {
+	if h := getenv.get("HW_HOME"); h != "" {
 		return h, nil
 	}
-	dir, err := os.UserConfigDir()
+	dir, err := userConfigDir(getenv)
 	if err != nil {
 		return "", fmt.Errorf("failed to find a home for the wallet (set HW_HOME or --home): %w", err)
 	}

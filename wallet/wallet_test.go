@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -250,6 +251,42 @@ func TestErrorsAreFrontEndNeutral(t *testing.T) {
 		_, err := w.IssueGrant(context.Background(), GrantRequest{To: w.Info().DID, Selection: Selection{Preset: PresetIPS}, Duration: d}, chain)
 		if !errors.Is(err, ErrGrantDuration) {
 			t.Errorf("IssueGrant for %v: %v", d, err)
+		}
+	}
+}
+
+// TestEnvironmentOnlyThroughGetenv: the default home and devnet file come
+// from the getenv the front end passes, never from the process
+// environment.
+func TestEnvironmentOnlyThroughGetenv(t *testing.T) {
+	t.Setenv("HW_HOME", "/developer/home")
+	t.Setenv("HW_DEVNET_FILE", "/developer/devnet.json")
+	t.Setenv("XDG_CONFIG_HOME", "/developer/config")
+	none := func(string) string { return "" }
+	if h, err := DefaultHome(none); err == nil {
+		t.Errorf("DefaultHome with an empty environment = %q", h)
+	}
+	if f := DefaultDevnetFile(none); f != "" {
+		t.Errorf("DefaultDevnetFile with an empty environment = %q", f)
+	}
+	if _, err := LoadChainConfig(DefaultDevnetFile(nil)); !errors.Is(err, ErrNoChain) {
+		t.Errorf("no devnet file: %v", err)
+	}
+	env := map[string]string{"HW_HOME": "/given/home", "HW_DEVNET_FILE": "/given/devnet.json"}
+	if h, err := DefaultHome(func(k string) string { return env[k] }); h != "/given/home" || err != nil {
+		t.Errorf("DefaultHome = %q, %v", h, err)
+	}
+	if f := DefaultDevnetFile(func(k string) string { return env[k] }); f != "/given/devnet.json" {
+		t.Errorf("DefaultDevnetFile = %q", f)
+	}
+	if runtime.GOOS == "linux" {
+		env = map[string]string{"XDG_CONFIG_HOME": "/given/config", "HOME": "/given"}
+		if h, err := DefaultHome(func(k string) string { return env[k] }); h != "/given/config/healthwallet" || err != nil {
+			t.Errorf("DefaultHome from XDG_CONFIG_HOME = %q, %v", h, err)
+		}
+		delete(env, "XDG_CONFIG_HOME")
+		if f := DefaultDevnetFile(func(k string) string { return env[k] }); f != "/given/.config/healthwallet-devnet/devnet.json" {
+			t.Errorf("DefaultDevnetFile from HOME = %q", f)
 		}
 	}
 }

@@ -280,7 +280,7 @@ func (c *ctx) resolveHome() (string, error) {
 	if h := c.Getenv("HW_HOME"); h != "" {
 		return h, nil
 	}
-	return wallet.DefaultHome()
+	return wallet.DefaultHome(c.Getenv)
 }
 
 // passphrase returns $HW_PASSPHRASE or asks on the terminal; confirm asks

@@ -185,3 +185,17 @@ func TestUsageErrors(t *testing.T) {
 		t.Errorf("grant without a chain: %+v", r)
 	}
 }
+
+// TestEnvironmentOnlyThroughEnv: the CLI reads the environment only
+// through Env.Getenv; a wallet named by the process's HW_HOME is not found.
+func TestEnvironmentOnlyThroughEnv(t *testing.T) {
+	home := newHome(t)
+	t.Setenv("HW_HOME", home)
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	if r := run(t, "", nil, "whoami"); r.code != ExitError || !strings.Contains(r.stderr, "failed to find a home") {
+		t.Fatalf("whoami found the process's HW_HOME: %+v", r)
+	}
+	if r := run(t, "", map[string]string{"HW_HOME": home}, "whoami"); r.code != 0 {
+		t.Fatalf("whoami with HW_HOME given: %+v", r)
+	}
+}
