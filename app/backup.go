@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"errors"
 	"io/fs"
 	"path/filepath"
@@ -67,8 +66,9 @@ func (v *settingsView) backupTo(parent string) {
 	v.backupProgress.Show()
 	v.backupResult.SetText("")
 	var res wallet.BackupResult
+	ctx := v.u.walletCtx()
 	v.u.run(func() (err error) {
-		res, err = w.Backup(context.Background(), dir)
+		res, err = w.Backup(ctx, dir)
 		return err
 	}, func(err error) {
 		v.backupButton.Enable()
