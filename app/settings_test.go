@@ -128,12 +128,14 @@ func TestBackup(t *testing.T) {
 		}
 	}
 	// The copies open with the wallet's keys.
-	keys, _ := u.openWallet().Keys()
+	keys, err := u.openWallet().Keys()
+	must(t, err)
 	cat, err := catalog.Open(filepath.Join(dir, wallet.CatalogFile), keys.CatalogKey())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n, _ := cat.Count(catalog.Records); n != len(u.records.all) {
+	must(t, err)
+	defer cat.Close()
+	n, err := cat.Count(catalog.Records)
+	must(t, err)
+	if n != len(u.records.all) {
 		t.Fatalf("backup catalog holds %d records, want %d", n, len(u.records.all))
 	}
 }

@@ -19,10 +19,10 @@ import (
 // the records; it holds no plaintext.
 func TestWriteCatalog(t *testing.T) {
 	w := newWallet(t)
-	data, _ := fixtures.Named("Marguerita_Reilly").Read()
-	if _, err := w.ImportFHIR(context.Background(), "m.json", data); err != nil {
-		t.Fatal(err)
-	}
+	data, err := fixtures.Named("Marguerita_Reilly").Read()
+	must(t, err)
+	_, err = w.ImportFHIR(context.Background(), "m.json", data)
+	must(t, err)
 	var buf bytes.Buffer
 	if err := w.WriteCatalog(&buf); err != nil {
 		t.Fatal(err)
@@ -34,13 +34,15 @@ func TestWriteCatalog(t *testing.T) {
 	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	keys, _ := w.Keys()
+	keys, err := w.Keys()
+	must(t, err)
 	cat, err := catalog.Open(path, keys.CatalogKey())
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, _ := cat.Count(catalog.Records)
-	want, _ := w.Records(Filter{})
+	must(t, err)
+	defer cat.Close()
+	n, err := cat.Count(catalog.Records)
+	must(t, err)
+	want, err := w.Records(Filter{})
+	must(t, err)
 	if n != len(want) || n == 0 {
 		t.Fatalf("copy holds %d records, want %d", n, len(want))
 	}
@@ -56,10 +58,10 @@ func TestWriteCatalog(t *testing.T) {
 // folder, used as a wallet home, unlocks with every record readable.
 func TestBackup(t *testing.T) {
 	w := newWallet(t)
-	data, _ := fixtures.Named("Marguerita_Reilly").Read()
-	if _, err := w.ImportFHIR(context.Background(), "m.json", data); err != nil {
-		t.Fatal(err)
-	}
+	data, err := fixtures.Named("Marguerita_Reilly").Read()
+	must(t, err)
+	_, err = w.ImportFHIR(context.Background(), "m.json", data)
+	must(t, err)
 	want, err := w.Records(Filter{})
 	must(t, err)
 	dir := filepath.Join(t.TempDir(), BackupFolderName(w.Now()))

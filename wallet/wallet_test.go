@@ -173,9 +173,12 @@ func TestInfoRebuiltWhenMissing(t *testing.T) {
 
 func TestLockWipes(t *testing.T) {
 	home := t.TempDir()
-	p, _ := identity.NewPhrase()
-	w, _ := Create(home, p, pass, fast)
-	keys, _ := w.Keys()
+	p, err := identity.NewPhrase()
+	must(t, err)
+	w, err := Create(home, p, pass, fast)
+	must(t, err)
+	keys, err := w.Keys()
+	must(t, err)
 	var called atomic.Int32
 	w.OnLock(func() { called.Add(1) })
 	w.Lock()
@@ -194,43 +197,6 @@ func TestLockWipes(t *testing.T) {
 	}
 	if !w.Locked() {
 		t.Fatal("Locked() = false")
-	}
-}
-
-func TestIdleLocker(t *testing.T) {
-	var locked atomic.Int32
-	l := NewIdleLocker(80*time.Millisecond, func() { locked.Add(1) })
-	for range 5 {
-		time.Sleep(30 * time.Millisecond)
-		l.Touch()
-	}
-	if locked.Load() != 0 {
-		t.Fatal("locked although touched within the timeout")
-	}
-	deadline := time.Now().Add(2 * time.Second)
-	for locked.Load() == 0 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if locked.Load() != 1 {
-		t.Fatalf("lock ran %d times after idling, want 1", locked.Load())
-	}
-	l.Touch()
-	l.LockNow()
-	if locked.Load() != 1 {
-		t.Fatal("a fired locker locked again")
-	}
-
-	var bg atomic.Int32
-	l2 := NewIdleLocker(time.Hour, func() { bg.Add(1) })
-	l2.LockNow()
-	if bg.Load() != 1 {
-		t.Fatal("LockNow did not lock")
-	}
-	l3 := NewIdleLocker(20*time.Millisecond, func() { bg.Add(1) })
-	l3.Stop()
-	time.Sleep(50 * time.Millisecond)
-	if bg.Load() != 1 {
-		t.Fatal("a stopped locker locked")
 	}
 }
 

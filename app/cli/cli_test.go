@@ -199,3 +199,11 @@ func TestEnvironmentOnlyThroughEnv(t *testing.T) {
 		t.Fatalf("whoami with HW_HOME given: %+v", r)
 	}
 }
+
+// must stops the test when a setup step fails.
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -97,11 +97,10 @@ func TestImportRecordsShowExport(t *testing.T) {
 // home, unlocks with every record; a second backup into it is refused.
 func TestBackup(t *testing.T) {
 	home := newHome(t)
-	data, _ := fixtures.Named("Marguerita_Reilly").Read()
+	data, err := fixtures.Named("Marguerita_Reilly").Read()
+	must(t, err)
 	bundle := filepath.Join(t.TempDir(), "m.json")
-	if err := os.WriteFile(bundle, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	must(t, os.WriteFile(bundle, data, 0o600))
 	if r := run(t, "", passEnv, "--home", home, "import", bundle); r.code != 0 {
 		t.Fatalf("import: %+v", r)
 	}
