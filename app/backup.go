@@ -79,15 +79,21 @@ func (v *settingsView) backupTo(parent string) {
 			return
 		}
 		v.backupResult.Importance = widget.SuccessImportance
-		v.backupResult.SetText(backupDoneText(res, v.u.home))
+		v.backupResult.SetText(backupDoneText(res, v.u.home, isMobile()))
 	})
 }
 
 // backupDoneText says where the backup went and how to restore it in the
 // app: the folder becomes the wallet folder on the new device, and the
-// first unlock brings its blocks back.
-func backupDoneText(res wallet.BackupResult, home string) string {
-	return "Saved " + sizeText(res.Bytes) + " to " + res.Dir + ". To restore on a new device, copy this folder there as " +
+// first unlock brings its blocks back. A phone's wallet folder is the
+// app's private storage, which the user cannot copy a folder into.
+func backupDoneText(res wallet.BackupResult, home string, mobile bool) string {
+	saved := "Saved " + sizeText(res.Bytes) + " to " + res.Dir + "."
+	if mobile {
+		return saved + " Keep it somewhere safe: Health Wallet on a computer opens it as its wallet folder, " +
+			"with your passphrase, and your records come back on the first unlock."
+	}
+	return saved + " To restore on a new device, copy this folder there as " +
 		"Health Wallet's wallet folder (on this device it is " + home + "), open Health Wallet and unlock it with your passphrase: " +
 		"your records come back on the first unlock."
 }

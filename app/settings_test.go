@@ -113,7 +113,11 @@ func TestBackup(t *testing.T) {
 	v.backupTo(parent)
 	u.bg.Wait()
 	dir := filepath.Join(parent, "healthwallet-backup-"+testclock.Frozen().In(testclock.Zone).Format("20060102-150405"))
-	mustContain(t, "backup", v.backupResult.Text, "Saved", dir, "as Health Wallet's wallet folder", u.home, "unlock it with your passphrase")
+	if isMobile() {
+		mustContain(t, "backup", v.backupResult.Text, "Saved", dir, "opens it as its wallet folder, with your passphrase")
+	} else {
+		mustContain(t, "backup", v.backupResult.Text, "Saved", dir, "as Health Wallet's wallet folder", u.home, "unlock it with your passphrase")
+	}
 	if strings.Contains(v.backupResult.Text, "'healthwallet") {
 		t.Fatalf("the backup message names a command: %q", v.backupResult.Text)
 	}
