@@ -22,7 +22,7 @@ const BackupCAR = "blocks.car"
 
 // ErrBackupFolder: the folder chosen for a backup already holds a wallet
 // or a backup; a backup never writes over one.
-var ErrBackupFolder = errors.New("the folder already holds a wallet or a backup; choose an empty folder")
+var ErrBackupFolder = errors.New("the folder already holds a wallet or a backup")
 
 // BackupResult says what [Wallet.Backup] wrote.
 type BackupResult struct {
@@ -57,7 +57,7 @@ func (w *Wallet) Backup(ctx context.Context, dir string) (BackupResult, error) {
 		return res, err // locked
 	}
 	if Exists(dir) || fileExists(filepath.Join(dir, BackupCAR)) {
-		return res, fmt.Errorf("%w: %s", ErrBackupFolder, dir)
+		return res, fmt.Errorf("%w: %s; choose a new folder", ErrBackupFolder, dir)
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return res, fmt.Errorf("failed to create the backup folder: %w", err)
