@@ -71,7 +71,11 @@ func TestBackup(t *testing.T) {
 		!slices.Equal(res.Files, []string{KeystoreFile, InfoFile, CatalogFile, BackupCAR}) {
 		t.Fatalf("result %+v", res)
 	}
-	hits, files, err := plaintext.ScanDir(dir, "Hydrochlorothiazide", "Marguerita", "Body Height")
+	needles := []string{"Hydrochlorothiazide", "Marguerita", "Body Height"}
+	if hits, err := plaintext.Find("the fixture", data, needles...); err != nil || len(hits) != len(needles) {
+		t.Fatalf("the needles are not all in the fixture: %v %v", hits, err)
+	}
+	hits, files, err := plaintext.ScanDir(dir, needles...)
 	if err != nil || len(hits) > 0 || files != 4 {
 		t.Fatalf("backup holds plaintext: %v (%d files) %v", hits, files, err)
 	}

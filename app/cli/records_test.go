@@ -113,7 +113,11 @@ func TestBackup(t *testing.T) {
 	if res.Dir != dir || res.Objects == 0 || len(res.Files) != 4 {
 		t.Fatalf("backup result %+v", res)
 	}
-	hits, _, err := plaintext.ScanDir(dir, "Hydrochlorothiazide", "Marguerita", "Body Height")
+	needles := []string{"Hydrochlorothiazide", "Marguerita", "Body Height"}
+	if hits, err := plaintext.Find("the fixture", data, needles...); err != nil || len(hits) != len(needles) {
+		t.Fatalf("the needles are not all in the fixture: %v %v", hits, err)
+	}
+	hits, _, err := plaintext.ScanDir(dir, needles...)
 	if err != nil || len(hits) > 0 {
 		t.Fatalf("backup holds plaintext: %v %v", hits, err)
 	}
