@@ -36,6 +36,21 @@ var (
 	phoneSize   = fyne.NewSize(390, 780)
 )
 
+// onSignal calls quit, on its own goroutine, when a signal arrives on sig.
+// The returned stop ends the watch: the goroutine ends too, rather than
+// wait for a signal that will not come.
+func onSignal(sig <-chan os.Signal, quit func()) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-sig:
+			quit()
+		case <-done:
+		}
+	}()
+	return func() { close(done) }
+}
+
 // Run opens the desktop app on the wallet in home and returns when the
 // window closes.
 func Run(home string) error {
@@ -55,17 +70,15 @@ func Run(home string) error {
 	w.SetOnClosed(ui.Close)
 	// Ctrl-C or SIGTERM closes the app as closing its window does: the
 	// wallet locks and its node stops.
-	stop := make(chan os.Signal, 1)
-	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(stop)
-	go func() {
-		if _, ok := <-stop; ok {
-			fyne.Do(func() {
-				ui.Close()
-				a.Quit()
-			})
-		}
-	}()
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sig)
+	defer onSignal(sig, func() {
+		fyne.Do(func() {
+			ui.Close()
+			a.Quit()
+		})
+	})()
 	driveForScreenshot(ui)
 	w.ShowAndRun()
 	ui.Close()

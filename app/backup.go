@@ -1,24 +1,16 @@
 package app
 
 import (
-	"context"
 	"errors"
-	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/healthwallet/healthwallet/internal/atomicfile"
 	"github.com/healthwallet/healthwallet/wallet"
 )
-
-// Files of a backup folder. The keystore and wallet.json keep their wallet
-// names, so the folder can become a wallet home again.
-const backupCAR = "blocks.car"
 
 // storeDir is the wallet's block store.
 func storeDir(home string) string { return filepath.Join(home, wallet.StoreDir) }
@@ -61,43 +53,22 @@ func (v *settingsView) chooseBackupFolder() {
 	}, v.u.win)
 }
 
-// backupTo writes a backup into a new folder under parent: the sealed
-// keystore, wallet.json, the sealed catalog and a CAR of every encrypted
-// object. Nothing in it is plaintext.
+// backupTo writes a backup (wallet.Backup) into a new folder under parent:
+// the sealed keystore, wallet.json, the sealed catalog and a CAR of every
+// encrypted object. Nothing in it is plaintext.
 func (v *settingsView) backupTo(parent string) {
 	w := v.u.openWallet()
 	if w == nil {
 		return
 	}
-	dir := filepath.Join(parent, "healthwallet-backup-"+v.u.now().Local().Format("20060102-150405"))
+	dir := filepath.Join(parent, wallet.BackupFolderName(v.u.now().Local()))
 	v.backupButton.Disable()
 	v.backupProgress.Show()
 	v.backupResult.SetText("")
-	var total int64
-	v.u.run(func() error {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return err
-		}
-		for _, name := range []string{wallet.KeystoreFile, wallet.InfoFile} {
-			b, err := os.ReadFile(filepath.Join(v.u.home, name))
-			if err != nil {
-				return err
-			}
-			if err := atomicfile.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
-				return err
-			}
-		}
-		if err := atomicfile.Write(filepath.Join(dir, wallet.CatalogFile), 0o600, w.WriteCatalog); err != nil {
-			return err
-		}
-		if err := atomicfile.Write(filepath.Join(dir, backupCAR), 0o600, func(out io.Writer) error {
-			_, err := w.ExportCAR(context.Background(), out)
-			return err
-		}); err != nil {
-			return err
-		}
-		var err error
-		total, err = dirSize(dir)
+	var res wallet.BackupResult
+	ctx := v.u.walletCtx()
+	v.u.run(func() (err error) {
+		res, err = w.Backup(ctx, dir)
 		return err
 	}, func(err error) {
 		v.backupButton.Enable()
@@ -108,7 +79,21 @@ func (v *settingsView) backupTo(parent string) {
 			return
 		}
 		v.backupResult.Importance = widget.SuccessImportance
-		v.backupResult.SetText("Saved " + sizeText(total) + " to " + dir + ". To restore on a new device, copy the folder there as the wallet folder, " +
-			"unlock it with your passphrase, then run 'healthwallet car import " + backupCAR + "'.")
+		v.backupResult.SetText(backupDoneText(res, v.u.home, isMobile()))
 	})
+}
+
+// backupDoneText says where the backup went and how to restore it in the
+// app: the folder becomes the wallet folder on the new device, and the
+// first unlock brings its blocks back. A phone's wallet folder is the
+// app's private storage, which the user cannot copy a folder into.
+func backupDoneText(res wallet.BackupResult, home string, mobile bool) string {
+	saved := "Saved " + sizeText(res.Bytes) + " to " + res.Dir + "."
+	if mobile {
+		return saved + " Keep it somewhere safe: Health Wallet on a computer opens it as its wallet folder, " +
+			"with your passphrase, and your records come back on the first unlock."
+	}
+	return saved + " To restore on a new device, copy this folder there as " +
+		"Health Wallet's wallet folder (on this device it is " + home + "), open Health Wallet and unlock it with your passphrase: " +
+		"your records come back on the first unlock."
 }

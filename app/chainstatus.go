@@ -29,8 +29,9 @@ func (v *settingsView) refreshChain(sync bool) {
 	}
 	v.checkChain.Disable()
 	var st wallet.ChainStatus
+	session := v.u.walletCtx()
 	v.u.run(func() (err error) {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ctx, cancel := context.WithTimeout(session, 10*time.Second)
 		defer cancel()
 		st, err = w.ChainStatus(ctx, chain, sync)
 		return err

@@ -55,8 +55,9 @@ func (u *UI) newDetailView(load func(context.Context) (fhir.Resource, error), fa
 	v.content = v.tabs
 
 	var res fhir.Resource
+	ctx := u.walletCtx()
 	u.run(func() (err error) {
-		res, err = load(context.Background())
+		res, err = load(ctx)
 		return err
 	}, func(err error) {
 		v.loading.Stop()

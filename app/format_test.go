@@ -107,3 +107,23 @@ func TestMirrorText(t *testing.T) {
 		t.Error(s)
 	}
 }
+
+// TestUserMessages: the messages of errors a user can act on read once,
+// say what to do in the app's terms, and name no command or flag.
+func TestUserMessages(t *testing.T) {
+	for err, want := range map[error]string{
+		fmt.Errorf("%w: %s", wallet.ErrExists, "/data/w"): "A wallet already exists in /data/w; nothing was changed.",
+		wallet.ErrExists: "A wallet already exists here; nothing was changed.",
+		fmt.Errorf("%w (no %s)", wallet.ErrNoChain, "/cfg/devnet.json"): "No chain is configured. Start Health Wallet with HW_CHAIN_RPC and HW_REGISTRY set, or with a local devnet running, then unlock again.",
+		wallet.ErrVaultHeld:     "This wallet's key is held in HashiCorp Vault, not sealed under a passphrase; this app unlocks only passphrase-sealed wallets.",
+		wallet.ErrGrantDuration: "A grant lasts between 1 minute and 366 days.",
+	} {
+		got := userMessage(err)
+		if got != want {
+			t.Errorf("userMessage(%q)\n got %q\nwant %q", err, got, want)
+		}
+		if strings.Contains(got, "healthwallet ") || strings.Contains(got, "--") {
+			t.Errorf("userMessage(%q) names a command or flag: %q", err, got)
+		}
+	}
+}

@@ -365,3 +365,11 @@ func tapTab(t *testing.T, u *UI, name string) {
 		t.Fatalf("tab %q after tapping %q", u.tabNow(), labels[name])
 	}
 }
+
+// must stops the test when a setup step fails.
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -51,9 +51,10 @@ func (v *recordsView) importPaths(paths []string) {
 	}
 	v.startImport()
 	var results []importOutcome
+	ctx := v.u.walletCtx()
 	v.u.run(func() error {
 		for i, p := range paths {
-			res, err := w.ImportFile(context.Background(), p, v.progress(i, len(paths)))
+			res, err := w.ImportFile(ctx, p, v.progress(i, len(paths)))
 			results = append(results, importOutcome{res, err})
 			fyne.Do(func() { v.importing.SetValue(float64(i+1) / float64(len(paths))) })
 		}
@@ -131,6 +132,7 @@ func (v *recordsView) importStream(rc fyne.URIReadCloser) {
 	name := rc.URI().Name()
 	v.startImport()
 	var out importOutcome
+	ctx := v.u.walletCtx()
 	v.u.run(func() error {
 		defer rc.Close()
 		data, err := io.ReadAll(io.LimitReader(rc, fhir.MaxInput+1))
@@ -138,7 +140,7 @@ func (v *recordsView) importStream(rc fyne.URIReadCloser) {
 			out = importOutcome{wallet.ImportResult{File: name}, err}
 			return nil
 		}
-		res, err := importBytes(context.Background(), w, name, data, v.progress(0, 1))
+		res, err := importBytes(ctx, w, name, data, v.progress(0, 1))
 		out = importOutcome{res, err}
 		return nil
 	}, func(error) { v.finishImport([]importOutcome{out}) })

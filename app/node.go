@@ -24,7 +24,7 @@ func (u *UI) loadChain(ctx context.Context) (wallet.ChainConfig, error) {
 	}
 	file := u.opts.ChainFile
 	if file == "" {
-		file = wallet.DefaultDevnetFile()
+		file = wallet.DefaultDevnetFile(u.getenv)
 	}
 	rpc, reg := u.getenv("HW_CHAIN_RPC"), u.getenv("HW_REGISTRY")
 	if (rpc != "" || reg != "") && (rpc == "" || !common.IsHexAddress(reg)) {

@@ -315,7 +315,7 @@ func (t *termsPicker) value() (time.Duration, uint8, error) {
 		}
 	}
 	if d < wallet.MinGrantDuration || d > wallet.MaxGrantDuration {
-		return 0, 0, fmt.Errorf("a grant lasts between 1 minute and %d days", wallet.MaxGrantDuration/(24*time.Hour))
+		return 0, 0, wallet.ErrGrantDuration
 	}
 	var depth uint8
 	if t.reshare.Checked {

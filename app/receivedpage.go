@@ -84,8 +84,9 @@ func (p *receivedPage) load() {
 		return
 	}
 	var buf bytes.Buffer
+	ctx := p.u.walletCtx()
 	p.u.run(func() error {
-		return w.ReadObject(context.Background(), p.grant.Package, &buf, nil)
+		return w.ReadObject(ctx, p.grant.Package, &buf, nil)
 	}, func(err error) { p.setBundle(buf.Bytes(), err) })
 }
 
@@ -280,8 +281,8 @@ func (p *receivedPage) submitDelegate() {
 	var issued *wallet.IssuedGrant
 	var png []byte
 	var qrText string
+	ctx := p.u.walletCtx()
 	p.u.run(func() (err error) {
-		ctx := context.Background()
 		if issued, err = w.Delegate(ctx, p.grant.Link, req, chain); err != nil {
 			return err
 		}

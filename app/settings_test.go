@@ -25,7 +25,7 @@ func TestSettingsWithoutChainOrVault(t *testing.T) {
 		t.Fatalf("peer ID %q", v.peerID.Text)
 	}
 	mustContain(t, "chain", v.chainConfig.Text, "Not configured")
-	mustContain(t, "chain", v.chainHead.Text, "No chain configured", "HW_CHAIN_RPC")
+	mustContain(t, "chain", v.chainHead.Text, "No chain is configured", "HW_CHAIN_RPC")
 	if !v.checkChain.Disabled() {
 		t.Fatal("Check now enabled without a chain")
 	}
@@ -113,8 +113,15 @@ func TestBackup(t *testing.T) {
 	v.backupTo(parent)
 	u.bg.Wait()
 	dir := filepath.Join(parent, "healthwallet-backup-"+testclock.Frozen().In(testclock.Zone).Format("20060102-150405"))
-	mustContain(t, "backup", v.backupResult.Text, "Saved", dir, "healthwallet car import blocks.car")
-	for _, f := range []string{wallet.KeystoreFile, wallet.InfoFile, wallet.CatalogFile, backupCAR} {
+	if isMobile() {
+		mustContain(t, "backup", v.backupResult.Text, "Saved", dir, "opens it as its wallet folder, with your passphrase")
+	} else {
+		mustContain(t, "backup", v.backupResult.Text, "Saved", dir, "as Health Wallet's wallet folder", u.home, "unlock it with your passphrase")
+	}
+	if strings.Contains(v.backupResult.Text, "'healthwallet") {
+		t.Fatalf("the backup message names a command: %q", v.backupResult.Text)
+	}
+	for _, f := range []string{wallet.KeystoreFile, wallet.InfoFile, wallet.CatalogFile, wallet.BackupCAR} {
 		b, err := os.ReadFile(filepath.Join(dir, f))
 		if err != nil || len(b) == 0 {
 			t.Fatalf("%s: %v", f, err)
@@ -125,12 +132,14 @@ func TestBackup(t *testing.T) {
 		}
 	}
 	// The copies open with the wallet's keys.
-	keys, _ := u.openWallet().Keys()
+	keys, err := u.openWallet().Keys()
+	must(t, err)
 	cat, err := catalog.Open(filepath.Join(dir, wallet.CatalogFile), keys.CatalogKey())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n, _ := cat.Count(catalog.Records); n != len(u.records.all) {
+	must(t, err)
+	defer cat.Close()
+	n, err := cat.Count(catalog.Records)
+	must(t, err)
+	if n != len(u.records.all) {
 		t.Fatalf("backup catalog holds %d records, want %d", n, len(u.records.all))
 	}
 }

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"errors"
 	"fmt"
 
@@ -264,8 +263,8 @@ func (v *shareView) submit() {
 	var issued *wallet.IssuedGrant
 	var png []byte
 	var qrText string
+	ctx := v.u.walletCtx()
 	v.u.run(func() (err error) {
-		ctx := context.Background()
 		if issued, err = w.IssueGrant(ctx, req, chain); err != nil {
 			return err
 		}

@@ -207,7 +207,7 @@ func TestShareNeedsAChain(t *testing.T) {
 	test.Type(v.grantee.entry, newPeerWallet(t).Info().DID)
 	test.Tap(v.button)
 	u.bg.Wait()
-	mustContain(t, "error", v.errLabel.Text, "No chain configured")
+	mustContain(t, "error", v.errLabel.Text, "No chain is configured")
 	if v.result != nil {
 		t.Fatal("shared without a chain")
 	}

@@ -20,6 +20,9 @@ import (
 // revocation that was submitted.
 const revokeConfirmTimeout = time.Minute
 
+// revokeConfirmPoll is how often the registry is asked meanwhile.
+const revokeConfirmPoll = 500 * time.Millisecond
+
 // maxListedRecords is how many records a grant's page lists by name.
 const maxListedRecords = 50
 
@@ -327,21 +330,17 @@ func (p *grantPage) doRevoke() {
 	p.step.SetText("Publishing the revocation…")
 	g := p.grant
 	var confirmed time.Time
+	session := p.u.walletCtx()
 	p.u.run(func() (err error) {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		ctx, cancel := context.WithTimeout(session, 3*time.Minute)
 		defer cancel()
 		if g, err = w.Revoke(ctx, g, p.u.revoker(), chain); err != nil {
 			return err
 		}
 		fyne.Do(func() { p.step.SetText("Waiting for the registry to confirm…") })
-		deadline := time.Now().Add(revokeConfirmTimeout)
-		for {
-			confirmed, err = w.RevokedOnChain(ctx, chain, g)
-			if err == nil && !confirmed.IsZero() || time.Now().After(deadline) {
-				break
-			}
-			time.Sleep(500 * time.Millisecond)
-		}
+		confirmed, err = waitConfirmed(ctx, revokeConfirmPoll, revokeConfirmTimeout, func(ctx context.Context) (time.Time, error) {
+			return w.RevokedOnChain(ctx, chain, g)
+		})
 		if confirmed.IsZero() {
 			if err == nil {
 				err = errors.New("the registry does not show the revocation yet")
@@ -366,6 +365,30 @@ func (p *grantPage) doRevoke() {
 			p.onChange()
 		}
 	})
+}
+
+// waitConfirmed asks check every poll until it reports a time, for at most
+// timeout, and no longer than ctx lives. It returns the time reported, or
+// the zero time with check's last error (ctx's error when ctx ended the
+// wait, nil when time ran out).
+func waitConfirmed(ctx context.Context, poll, timeout time.Duration, check func(context.Context) (time.Time, error)) (time.Time, error) {
+	tick := time.NewTicker(poll)
+	defer tick.Stop()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		at, err := check(ctx)
+		if err == nil && !at.IsZero() {
+			return at, nil
+		}
+		select {
+		case <-tick.C:
+		case <-deadline.C:
+			return time.Time{}, err
+		case <-ctx.Done():
+			return time.Time{}, ctx.Err()
+		}
+	}
 }
 
 // shortHash abbreviates a transaction hash.

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -184,8 +183,9 @@ func (v *sharedWithMeView) submit() {
 		})
 	}
 	var red *wallet.Redeemed
+	ctx := v.u.walletCtx()
 	v.u.run(func() (err error) {
-		red, err = w.Redeem(context.Background(), link, chain, wallet.RedeemOptions{Progress: progress, Listen: v.u.opts.RedeemListen})
+		red, err = w.Redeem(ctx, link, chain, wallet.RedeemOptions{Progress: progress, Listen: v.u.opts.RedeemListen})
 		return err
 	}, func(err error) {
 		v.redeem.Enable()

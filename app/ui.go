@@ -38,7 +38,8 @@ type Options struct {
 	// loads it as the CLI does: ChainFile, overridden by $HW_CHAIN_RPC and
 	// $HW_REGISTRY.
 	Chain *wallet.ChainConfig
-	// ChainFile is the devnet info file; "" means wallet.DefaultDevnetFile().
+	// ChainFile is the devnet info file; "" means wallet.DefaultDevnetFile
+	// (through Getenv).
 	ChainFile string
 	// Revoker publishes revocations. Nil means the relay at $HW_RELAY, or
 	// at http://127.0.0.1:4190 (`healthwallet relay`), so the wallet needs
@@ -76,6 +77,11 @@ type UI struct {
 	chain    wallet.ChainConfig
 	chainErr error // why there is no chain
 	nodeStop context.CancelFunc
+
+	// session is the context of the unlocked wallet; locking cancels it
+	// (endSession), so long operations stop with the lock.
+	session       context.Context
+	endSessionCtx context.CancelFunc
 
 	ob       *onboarding       // the create or restore flow in progress
 	ul       *unlockView       // the unlock screen, while shown
@@ -160,6 +166,33 @@ func (u *UI) openWallet() *wallet.Wallet {
 	return u.wallet
 }
 
+// walletCtx is the context long operations (redeem, share, import,
+// backup, chain checks) run under: the unlocked session's, which locking
+// cancels. Take it on the UI thread before handing work to run. While the
+// wallet is locked it is already cancelled.
+func (u *UI) walletCtx() context.Context {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.session == nil {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		return ctx
+	}
+	return u.session
+}
+
+// endSession cancels the session's context: every operation running under
+// walletCtx stops.
+func (u *UI) endSession() {
+	u.mu.Lock()
+	cancel := u.endSessionCtx
+	u.session, u.endSessionCtx = nil, nil
+	u.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+}
+
 // runInline makes run do its work in place. Tests set it: fyne's test
 // driver runs fyne.Do on the calling goroutine, so work finishing in the
 // background would race with the test driving the widgets.
@@ -212,10 +245,14 @@ func (u *UI) opened(w *wallet.Wallet) {
 	if u.opts.Now != nil {
 		w.SetClock(u.opts.Now)
 	}
+	u.endSession() // a session left from a wallet locked elsewhere
+	session, endSession := context.WithCancel(context.Background())
 	u.mu.Lock()
 	u.wallet = w
+	u.session, u.endSessionCtx = session, endSession
 	u.mu.Unlock()
 	w.OnLock(func() {
+		endSession() // however the wallet locked
 		fyne.Do(func() {
 			u.mu.Lock()
 			if u.wallet == w {
@@ -246,6 +283,7 @@ func (u *UI) lock() {
 	if l != nil {
 		l.Stop()
 	}
+	u.endSession()
 	u.stopNode()
 	if w != nil {
 		w.Lock()

@@ -89,9 +89,14 @@ func userMessage(err error) string {
 	case errors.Is(err, wallet.ErrCatalogInUse):
 		return "This wallet is open in another Health Wallet window or command. Close it and try again."
 	case errors.Is(err, wallet.ErrNoChain):
-		return "No chain configured: run 'healthwallet devnet' (make run starts one), or set HW_CHAIN_RPC and HW_REGISTRY, then unlock again."
+		return "No chain is configured. Start Health Wallet with HW_CHAIN_RPC and HW_REGISTRY set, or with a local devnet running, then unlock again."
 	case errors.Is(err, wallet.ErrExists):
-		return "A wallet already exists in " + err.Error() + "; nothing was changed."
+		if where, ok := strings.CutPrefix(err.Error(), wallet.ErrExists.Error()+": "); ok {
+			return "A wallet already exists in " + where + "; nothing was changed."
+		}
+		return "A wallet already exists here; nothing was changed."
+	case errors.Is(err, wallet.ErrVaultHeld):
+		return "This wallet's key is held in HashiCorp Vault, not sealed under a passphrase; this app unlocks only passphrase-sealed wallets."
 	}
 	msg := oneLine(err.Error())
 	if msg == "" {

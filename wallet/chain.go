@@ -28,8 +28,9 @@ type ChainConfig struct {
 	MirrorMaxAge time.Duration `json:"-"`
 }
 
-// ErrNoChain: no chain is configured.
-var ErrNoChain = errors.New("no chain configured: run 'healthwallet devnet', or give --chain-rpc and --registry")
+// ErrNoChain: no chain is configured. Front ends add how to configure one
+// in their own terms.
+var ErrNoChain = errors.New("no chain configured")
 
 // Domain is the EIP-712 domain of grants on this chain.
 func (c ChainConfig) Domain() grant.Domain {
@@ -39,20 +40,24 @@ func (c ChainConfig) Domain() grant.Domain {
 // DefaultDevnetFile is where `healthwallet devnet` writes its RPC URL, chain
 // id and registry address, and where wallets look by default:
 // $HW_DEVNET_FILE, else healthwallet-devnet/devnet.json in the user's
-// configuration directory.
-func DefaultDevnetFile() string {
-	if f := os.Getenv("HW_DEVNET_FILE"); f != "" {
+// configuration directory, both read through getenv. It is "" when getenv
+// names neither.
+func DefaultDevnetFile(getenv Getenv) string {
+	if f := getenv.get("HW_DEVNET_FILE"); f != "" {
 		return f
 	}
-	dir, err := os.UserConfigDir()
+	dir, err := userConfigDir(getenv)
 	if err != nil {
-		dir = os.TempDir()
+		return ""
 	}
 	return filepath.Join(dir, "healthwallet-devnet", "devnet.json")
 }
 
-// LoadChainConfig reads a devnet info file.
+// LoadChainConfig reads a devnet info file. No path ("") is no chain.
 func LoadChainConfig(path string) (ChainConfig, error) {
+	if path == "" {
+		return ChainConfig{}, fmt.Errorf("%w (no devnet file)", ErrNoChain)
+	}
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return ChainConfig{}, fmt.Errorf("%w (no %s)", ErrNoChain, path)
@@ -103,7 +108,7 @@ func ResolveChain(ctx context.Context, file, rpc string, registry common.Address
 		qctx, cancel := context.WithTimeout(ctx, fileCheckTimeout)
 		defer cancel()
 		if id, err := chainIDOf(qctx, fileCfg.RPC); err == nil && id != fileCfg.ChainID {
-			return ChainConfig{}, fmt.Errorf("%w: %s reports chain id %d, but %s says %d; restart 'healthwallet devnet' or give --chain-rpc and --registry", ErrChainIDMismatch, fileCfg.RPC, id, file, fileCfg.ChainID)
+			return ChainConfig{}, fmt.Errorf("%w: %s reports chain id %d, but %s says %d", ErrChainIDMismatch, fileCfg.RPC, id, file, fileCfg.ChainID)
 		}
 		return fileCfg, nil
 	}

@@ -52,6 +52,10 @@ const (
 	MinGrantDuration = time.Minute
 )
 
+// ErrGrantDuration: a grant would last less than MinGrantDuration or more
+// than MaxGrantDuration.
+var ErrGrantDuration = errors.New("a grant lasts between 1 minute and 366 days")
+
 // IssueGrant builds the share package, stores it encrypted, and signs a
 // grant for it on the given chain's domain. It does not need the chain to
 // be reachable.
@@ -70,7 +74,7 @@ func (w *Wallet) IssueGrant(ctx context.Context, req GrantRequest, chain ChainCo
 		return nil, err
 	}
 	if req.Duration < MinGrantDuration || req.Duration > MaxGrantDuration {
-		return nil, fmt.Errorf("a grant lasts between %s and %d days", MinGrantDuration, MaxGrantDuration/(24*time.Hour))
+		return nil, ErrGrantDuration
 	}
 	providers, err := parseProviders(req.Providers)
 	if err != nil {

@@ -13,3 +13,11 @@ func TestMain(m *testing.M) {
 	testclock.Fix()
 	os.Exit(m.Run())
 }
+
+// must stops the test when a setup step fails.
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -225,6 +225,11 @@ type Filter struct {
 	Text     string // case-insensitive substring of the summary or display
 }
 
+// Match reports whether r passes the filter, with exactly the rules of
+// [Wallet.Records]. The app loads the records once and filters them as the
+// user types.
+func (f Filter) Match(r Record) bool { return f.match(r) }
+
 func (f Filter) match(r Record) bool {
 	if f.Type != "" && !strings.EqualFold(f.Type, r.Type) {
 		return false

@@ -22,12 +22,14 @@
 package wallet
 
 import (
+	"context"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"time"
 
@@ -60,7 +62,7 @@ var (
 	ErrLocked = errors.New("wallet is locked")
 	// ErrVaultHeld: the wallet's key is in Vault; unlock by logging in to
 	// Vault (UnlockFromVault), not with a passphrase.
-	ErrVaultHeld = errors.New("this wallet's key is held in Vault: give Vault credentials (VAULT_ADDR, VAULT_TOKEN or --vault-auth)")
+	ErrVaultHeld = errors.New("this wallet's key is held in Vault, not sealed under a passphrase: unlock it by logging in to Vault")
 
 	ErrWrongPassphrase = keystore.ErrWrongPassphrase
 	ErrKeystoreCorrupt = keystore.ErrCorrupt
@@ -106,13 +108,54 @@ func (o Options) now() time.Time {
 	return o.Now()
 }
 
+// Getenv reads one environment variable. The wallet never reads the
+// process environment itself: the front ends pass os.Getenv, and tests
+// pass a fake, so a test never picks up a developer's HW_HOME or devnet
+// file. A nil Getenv finds every variable unset.
+type Getenv func(key string) string
+
+func (g Getenv) get(key string) string {
+	if g == nil {
+		return ""
+	}
+	return g(key)
+}
+
+// userConfigDir is os.UserConfigDir with its variables read through
+// getenv.
+func userConfigDir(getenv Getenv) (string, error) {
+	need := func(key, sub string) (string, error) {
+		v := getenv.get(key)
+		if v == "" {
+			return "", fmt.Errorf("$%s is not set", key)
+		}
+		return filepath.Join(v, sub), nil
+	}
+	switch runtime.GOOS {
+	case "windows":
+		return need("AppData", "")
+	case "darwin", "ios":
+		return need("HOME", "Library/Application Support")
+	case "plan9":
+		return need("home", "lib")
+	}
+	if dir := getenv.get("XDG_CONFIG_HOME"); dir != "" {
+		if !filepath.IsAbs(dir) {
+			return "", errors.New("the path in $XDG_CONFIG_HOME is relative")
+		}
+		return dir, nil
+	}
+	return need("HOME", ".config")
+}
+
 // DefaultHome is $HW_HOME if set, otherwise "healthwallet" in the user's
-// configuration directory (~/.config/healthwallet on Linux).
-func DefaultHome() (string, error) {
-	if h := os.Getenv("HW_HOME"); h != "" {
+// configuration directory (~/.config/healthwallet on Linux), both read
+// through getenv.
+func DefaultHome(getenv Getenv) (string, error) {
+	if h := getenv.get("HW_HOME"); h != "" {
 		return h, nil
 	}
-	dir, err := os.UserConfigDir()
+	dir, err := userConfigDir(getenv)
 	if err != nil {
 		return "", fmt.Errorf("failed to find a home for the wallet (set HW_HOME or --home): %w", err)
 	}
@@ -190,7 +233,9 @@ func Create(home string, phrase identity.Phrase, passphrase string, opts Options
 	return w, nil
 }
 
-// Unlock opens the wallet in home with passphrase.
+// Unlock opens the wallet in home with passphrase. When home is a
+// restored backup (see [Wallet.Backup]), the first unlock imports the
+// backup's blocks.car into the block store and removes it.
 func Unlock(home, passphrase string) (*Wallet, error) {
 	file, err := os.ReadFile(filepath.Join(home, KeystoreFile))
 	if errors.Is(err, os.ErrNotExist) {
@@ -275,7 +320,12 @@ func open(home string, file []byte, secret keystore.Secret) (*Wallet, error) {
 		keys.Wipe()
 		return nil, err
 	}
-	return &Wallet{home: home, info: info, keys: keys, peerKey: peerKey, phrase: phrase, catalog: cat, store: store}, nil
+	w := &Wallet{home: home, info: info, keys: keys, peerKey: peerKey, phrase: phrase, catalog: cat, store: store}
+	if err := w.importBackupCAR(context.Background()); err != nil {
+		w.Lock()
+		return nil, err
+	}
+	return w, nil
 }
 
 // Wallet is an unlocked wallet. After [Wallet.Lock] every method that needs a

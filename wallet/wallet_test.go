@@ -2,12 +2,17 @@ package wallet
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/healthwallet/healthwallet/internal/testclock"
 	"github.com/healthwallet/healthwallet/wallet/catalog"
@@ -168,9 +173,12 @@ func TestInfoRebuiltWhenMissing(t *testing.T) {
 
 func TestLockWipes(t *testing.T) {
 	home := t.TempDir()
-	p, _ := identity.NewPhrase()
-	w, _ := Create(home, p, pass, fast)
-	keys, _ := w.Keys()
+	p, err := identity.NewPhrase()
+	must(t, err)
+	w, err := Create(home, p, pass, fast)
+	must(t, err)
+	keys, err := w.Keys()
+	must(t, err)
 	var called atomic.Int32
 	w.OnLock(func() { called.Add(1) })
 	w.Lock()
@@ -192,39 +200,59 @@ func TestLockWipes(t *testing.T) {
 	}
 }
 
-func TestIdleLocker(t *testing.T) {
-	var locked atomic.Int32
-	l := NewIdleLocker(80*time.Millisecond, func() { locked.Add(1) })
-	for range 5 {
-		time.Sleep(30 * time.Millisecond)
-		l.Touch()
+// TestErrorsAreFrontEndNeutral: the wallet's errors name no command or
+// flag of one front end; the CLI and the app add their own hints.
+func TestErrorsAreFrontEndNeutral(t *testing.T) {
+	for _, err := range []error{ErrNoChain, ErrVaultHeld, ErrGrantDuration, ErrChainIDMismatch, ErrBackupFolder} {
+		if msg := err.Error(); strings.Contains(msg, "healthwallet") || strings.Contains(msg, "--") {
+			t.Errorf("%q names a command or flag", msg)
+		}
 	}
-	if locked.Load() != 0 {
-		t.Fatal("locked although touched within the timeout")
+	if got, want := ErrGrantDuration.Error(), "a grant lasts between 1 minute and 366 days"; got != want {
+		t.Errorf("duration error %q, want %q", got, want)
 	}
-	deadline := time.Now().Add(2 * time.Second)
-	for locked.Load() == 0 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
+	w := newWallet(t)
+	chain := ChainConfig{RPC: "http://127.0.0.1:1", ChainID: 31337, Registry: common.HexToAddress("0x5FbDB2315678afecb367f032d93F642f64180aa3")}
+	for _, d := range []time.Duration{MinGrantDuration - time.Second, MaxGrantDuration + time.Hour} {
+		_, err := w.IssueGrant(context.Background(), GrantRequest{To: w.Info().DID, Selection: Selection{Preset: PresetIPS}, Duration: d}, chain)
+		if !errors.Is(err, ErrGrantDuration) {
+			t.Errorf("IssueGrant for %v: %v", d, err)
+		}
 	}
-	if locked.Load() != 1 {
-		t.Fatalf("lock ran %d times after idling, want 1", locked.Load())
-	}
-	l.Touch()
-	l.LockNow()
-	if locked.Load() != 1 {
-		t.Fatal("a fired locker locked again")
-	}
+}
 
-	var bg atomic.Int32
-	l2 := NewIdleLocker(time.Hour, func() { bg.Add(1) })
-	l2.LockNow()
-	if bg.Load() != 1 {
-		t.Fatal("LockNow did not lock")
+// TestEnvironmentOnlyThroughGetenv: the default home and devnet file come
+// from the getenv the front end passes, never from the process
+// environment.
+func TestEnvironmentOnlyThroughGetenv(t *testing.T) {
+	t.Setenv("HW_HOME", "/developer/home")
+	t.Setenv("HW_DEVNET_FILE", "/developer/devnet.json")
+	t.Setenv("XDG_CONFIG_HOME", "/developer/config")
+	none := func(string) string { return "" }
+	if h, err := DefaultHome(none); err == nil {
+		t.Errorf("DefaultHome with an empty environment = %q", h)
 	}
-	l3 := NewIdleLocker(20*time.Millisecond, func() { bg.Add(1) })
-	l3.Stop()
-	time.Sleep(50 * time.Millisecond)
-	if bg.Load() != 1 {
-		t.Fatal("a stopped locker locked")
+	if f := DefaultDevnetFile(none); f != "" {
+		t.Errorf("DefaultDevnetFile with an empty environment = %q", f)
+	}
+	if _, err := LoadChainConfig(DefaultDevnetFile(nil)); !errors.Is(err, ErrNoChain) {
+		t.Errorf("no devnet file: %v", err)
+	}
+	env := map[string]string{"HW_HOME": "/given/home", "HW_DEVNET_FILE": "/given/devnet.json"}
+	if h, err := DefaultHome(func(k string) string { return env[k] }); h != "/given/home" || err != nil {
+		t.Errorf("DefaultHome = %q, %v", h, err)
+	}
+	if f := DefaultDevnetFile(func(k string) string { return env[k] }); f != "/given/devnet.json" {
+		t.Errorf("DefaultDevnetFile = %q", f)
+	}
+	if runtime.GOOS == "linux" {
+		env = map[string]string{"XDG_CONFIG_HOME": "/given/config", "HOME": "/given"}
+		if h, err := DefaultHome(func(k string) string { return env[k] }); h != "/given/config/healthwallet" || err != nil {
+			t.Errorf("DefaultHome from XDG_CONFIG_HOME = %q, %v", h, err)
+		}
+		delete(env, "XDG_CONFIG_HOME")
+		if f := DefaultDevnetFile(func(k string) string { return env[k] }); f != "/given/.config/healthwallet-devnet/devnet.json" {
+			t.Errorf("DefaultDevnetFile from HOME = %q", f)
+		}
 	}
 }

@@ -40,7 +40,7 @@ func addChainFlags(fs *flag.FlagSet, a *chainArgs) {
 	fs.DurationVar(&a.mirrorMaxAge, "mirror-max-age", 5*time.Minute, "how long the local revocation mirror may answer alone while the chain is unreachable (0: never; fail closed)")
 	fs.StringVar(&a.rpc, "chain-rpc", "", "EVM JSON-RPC URL (env HW_CHAIN_RPC; default: the devnet file)")
 	fs.StringVar(&a.registry, "registry", "", "revocation registry address (env HW_REGISTRY; default: the devnet file)")
-	fs.StringVar(&a.devnetFile, "devnet-file", "", "devnet info file (env HW_DEVNET_FILE; default "+wallet.DefaultDevnetFile()+")")
+	fs.StringVar(&a.devnetFile, "devnet-file", "", "devnet info file (env HW_DEVNET_FILE; default "+defaultDevnetFile+")")
 }
 
 // chainConfig turns the flags, the environment and the devnet file into a
@@ -77,12 +77,11 @@ func (c *ctx) chainConfig(ctx context.Context, a chainArgs) (wallet.ChainConfig,
 	return cfg, err
 }
 
-func (c *ctx) devnetFile() string {
-	if f := c.Getenv("HW_DEVNET_FILE"); f != "" {
-		return f
-	}
-	return wallet.DefaultDevnetFile()
-}
+// defaultDevnetFile is how flag help names the devnet file's default place.
+const defaultDevnetFile = "$HW_DEVNET_FILE, else healthwallet-devnet/devnet.json in the user's configuration directory"
+
+// devnetFile is the devnet info file by default (wallet.DefaultDevnetFile).
+func (c *ctx) devnetFile() string { return wallet.DefaultDevnetFile(c.Getenv) }
 
 // devnetJSON is the line `devnet` prints when ready.
 type devnetJSON struct {
@@ -96,12 +95,15 @@ func runDevnet(c *ctx, args []string) error {
 	fs := c.flags("devnet")
 	dataDir := fs.String("datadir", "", "chain data directory (default: beside the devnet file)")
 	port := fs.Int("port", 8545, "JSON-RPC port on 127.0.0.1 (0 picks a free one)")
-	file := fs.String("devnet-file", "", "where to write the RPC URL, chain id and registry (default "+wallet.DefaultDevnetFile()+")")
+	file := fs.String("devnet-file", "", "where to write the RPC URL, chain id and registry (default "+defaultDevnetFile+")")
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
 	if *file == "" {
 		*file = c.devnetFile()
+	}
+	if *file == "" {
+		return fmt.Errorf("%w: no configuration directory for the devnet file: give --devnet-file or set HW_DEVNET_FILE", errUsage)
 	}
 	if *dataDir == "" {
 		*dataDir = filepath.Join(filepath.Dir(*file), "chain")

@@ -49,7 +49,9 @@ type Env struct {
 	Context context.Context
 }
 
-// errUsage marks an error that should print usage and exit 2.
+// errUsage marks a usage error: the command line ends with exit code 2 and
+// one line, the reason and the command's usage line (a reason that is
+// itself a usage line, "healthwallet show RECORD", is printed alone).
 var errUsage = errors.New("usage")
 
 type command struct {
@@ -80,6 +82,7 @@ func init() {
 		{"relay", "[--listen ADDR] [--key HEX] [--gas-per-hour N]", "submit revocations for wallets that hold no ETH", runRelay},
 		{"registry", "deploy --chain-rpc URL --key HEX [--json]", "deploy the revocation registry on a chain from a funded key; prints registry, chainId, tx", runRegistry},
 		{"gc", "[--json]", "delete stored blocks no catalog entry references", runGC},
+		{"backup", "[--out DIR] [--json]", "the wallet's backup (keystore, info, catalog, CAR), as the app makes it, into a new folder (default ./healthwallet-backup-DATE-TIME)", runBackup},
 		{"car", "export|import FILE", "copy every stored object to a CAR file, or bring its blocks back (e.g. on a new device)", runCAR},
 		{"help", "", "show this help", func(c *ctx, _ []string) error { usage(c.Stdout); return nil }},
 	}
@@ -94,6 +97,7 @@ type ctx struct {
 	vaultMount string
 	vaultName  string
 	cancel     context.CancelFunc
+	cmd        *command // the command running
 }
 
 // Main runs the command line and returns the process exit code.
@@ -133,8 +137,9 @@ func Main(args []string, env Env) int {
 		}
 		return c.finish(env.OpenApp(home))
 	}
-	for _, cmd := range commands {
-		if cmd.name == rest[0] {
+	for i := range commands {
+		if cmd := &commands[i]; cmd.name == rest[0] {
+			c.cmd = cmd
 			return c.finish(cmd.run(c, rest[1:]))
 		}
 	}
@@ -149,11 +154,29 @@ func (c *ctx) finish(err error) int {
 	case errors.Is(err, flag.ErrHelp):
 		return ExitOK
 	case errors.Is(err, errUsage):
-		fmt.Fprintf(c.Stderr, "healthwallet: %v\n", err)
+		fmt.Fprintf(c.Stderr, "healthwallet: %s\n", c.usageError(err))
 		return ExitUsage
 	}
 	fmt.Fprintf(c.Stderr, "healthwallet: %s\n", explain(err))
 	return ExitError
+}
+
+// usageError is the line a usage error prints: its reason, then the usage
+// line of the command that failed.
+func (c *ctx) usageError(err error) string {
+	reason := strings.TrimPrefix(strings.ReplaceAll(err.Error(), "\n", " "), errUsage.Error()+": ")
+	switch {
+	case strings.HasPrefix(reason, "healthwallet "):
+		return "usage: " + reason
+	case c.cmd == nil:
+		return reason
+	}
+	return reason + "; usage: " + c.cmd.usageLine()
+}
+
+// usageLine is how the command is called, as help shows it.
+func (cmd *command) usageLine() string {
+	return strings.TrimSpace("healthwallet [--home DIR] " + cmd.name + " " + cmd.args)
 }
 
 // explain turns an error into the one line a user reads, with what to do.
@@ -168,6 +191,12 @@ func explain(err error) string {
 		return msg + "; run 'healthwallet init' or 'healthwallet restore'"
 	case errors.Is(err, wallet.ErrCatalogInUse), errors.Is(err, wallet.ErrStoreInUse):
 		return msg + "; close the other healthwallet window or command first"
+	case errors.Is(err, wallet.ErrNoChain):
+		return msg + "; run 'healthwallet devnet', or give --chain-rpc and --registry"
+	case errors.Is(err, wallet.ErrChainIDMismatch):
+		return msg + "; restart 'healthwallet devnet' or give --chain-rpc and --registry"
+	case errors.Is(err, wallet.ErrVaultHeld):
+		return msg + "; set VAULT_ADDR and VAULT_TOKEN (or HW_VAULT_ROLE_ID and HW_VAULT_SECRET_ID, or HW_VAULT_USER)"
 	}
 	return msg
 }
@@ -178,7 +207,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "Usage:")
 	fmt.Fprintln(w, "  healthwallet [--home DIR]                open the desktop app")
 	for _, cmd := range commands {
-		fmt.Fprintf(w, "  healthwallet [--home DIR] %s %s\n      %s\n", cmd.name, cmd.args, cmd.summary)
+		fmt.Fprintf(w, "  %s\n      %s\n", cmd.usageLine(), cmd.summary)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "The wallet home is --home, else $HW_HOME, else ~/.config/healthwallet.")
@@ -251,7 +280,7 @@ func (c *ctx) resolveHome() (string, error) {
 	if h := c.Getenv("HW_HOME"); h != "" {
 		return h, nil
 	}
-	return wallet.DefaultHome()
+	return wallet.DefaultHome(c.Getenv)
 }
 
 // passphrase returns $HW_PASSPHRASE or asks on the terminal; confirm asks

@@ -159,3 +159,51 @@ func TestOpenAppGetsHome(t *testing.T) {
 		t.Fatalf("OpenApp(%q), exit %d", got, code)
 	}
 }
+
+// TestUsageErrors: a usage error says what is wrong and how the command is
+// called, on one line, with exit code 2; a missing chain says how to give
+// one on the command line.
+func TestUsageErrors(t *testing.T) {
+	home := newHome(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"export"}, "healthwallet: choose --records, --category or --ips; usage: healthwallet [--home DIR] export (--records IDS | --category C... | --ips)"},
+		{[]string{"whoami", "extra"}, `healthwallet: unexpected argument "extra"; usage: healthwallet [--home DIR] whoami [--json]`},
+		{[]string{"show"}, "healthwallet: usage: healthwallet show RECORD"},
+	} {
+		r := run(t, "", passEnv, append([]string{"--home", home}, tc.args...)...)
+		if r.code != ExitUsage || !strings.HasPrefix(r.stderr, tc.want) || strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q; want %q", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+	devnet := filepath.Join(t.TempDir(), "devnet.json")
+	r := run(t, "", map[string]string{"HW_PASSPHRASE": passEnv["HW_PASSPHRASE"], "HW_DEVNET_FILE": devnet},
+		"--home", home, "grant", "--to", "did:key:zQ3shokFTS3brHcDQrn82RUDfCZESWL1ZdCEJwekUDPQiYBme", "--ips", "--for", "1h")
+	if r.code != ExitError || !strings.Contains(r.stderr, "no chain configured") || !strings.HasSuffix(r.stderr, "; run 'healthwallet devnet', or give --chain-rpc and --registry\n") {
+		t.Errorf("grant without a chain: %+v", r)
+	}
+}
+
+// TestEnvironmentOnlyThroughEnv: the CLI reads the environment only
+// through Env.Getenv; a wallet named by the process's HW_HOME is not found.
+func TestEnvironmentOnlyThroughEnv(t *testing.T) {
+	home := newHome(t)
+	t.Setenv("HW_HOME", home)
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	if r := run(t, "", nil, "whoami"); r.code != ExitError || !strings.Contains(r.stderr, "failed to find a home") {
+		t.Fatalf("whoami found the process's HW_HOME: %+v", r)
+	}
+	if r := run(t, "", map[string]string{"HW_HOME": home}, "whoami"); r.code != 0 {
+		t.Fatalf("whoami with HW_HOME given: %+v", r)
+	}
+}
+
+// must stops the test when a setup step fails.
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/healthwallet/healthwallet/internal/fixtures"
+	"github.com/healthwallet/healthwallet/internal/plaintext"
+	"github.com/healthwallet/healthwallet/wallet"
 )
 
 func newHome(t *testing.T) string {
@@ -88,5 +90,48 @@ func TestImportRecordsShowExport(t *testing.T) {
 	r = run(t, "", passEnv, "--home", home, "show", "nosuchrecord")
 	if r.code != ExitError || strings.Count(r.stderr, "\n") != 1 {
 		t.Fatalf("show unknown: %+v", r)
+	}
+}
+
+// TestBackup: `backup` writes the app's backup; the folder, used as a
+// home, unlocks with every record; a second backup into it is refused.
+func TestBackup(t *testing.T) {
+	home := newHome(t)
+	data, err := fixtures.Named("Marguerita_Reilly").Read()
+	must(t, err)
+	bundle := filepath.Join(t.TempDir(), "m.json")
+	must(t, os.WriteFile(bundle, data, 0o600))
+	if r := run(t, "", passEnv, "--home", home, "import", bundle); r.code != 0 {
+		t.Fatalf("import: %+v", r)
+	}
+	dir := filepath.Join(t.TempDir(), "bk")
+	r := run(t, "", passEnv, "--home", home, "backup", "--out", dir, "--json")
+	var res wallet.BackupResult
+	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil || r.code != 0 {
+		t.Fatalf("backup: %v %+v", err, r)
+	}
+	if res.Dir != dir || res.Objects == 0 || len(res.Files) != 4 {
+		t.Fatalf("backup result %+v", res)
+	}
+	needles := []string{"Hydrochlorothiazide", "Marguerita", "Body Height"}
+	if hits, err := plaintext.Find("the fixture", data, needles...); err != nil || len(hits) != len(needles) {
+		t.Fatalf("the needles are not all in the fixture: %v %v", hits, err)
+	}
+	hits, _, err := plaintext.ScanDir(dir, needles...)
+	if err != nil || len(hits) > 0 {
+		t.Fatalf("backup holds plaintext: %v %v", hits, err)
+	}
+	r = run(t, "", passEnv, "--home", dir, "records", "--json")
+	var recs []recordJSON
+	if err := json.Unmarshal([]byte(r.stdout), &recs); err != nil || len(recs) != 548 {
+		t.Fatalf("records of the restored backup: %d %v %+v", len(recs), err, r)
+	}
+	r = run(t, "", passEnv, "--home", dir, "show", recs[0].ID)
+	if r.code != 0 {
+		t.Fatalf("show from the restored backup: %+v", r)
+	}
+	r = run(t, "", passEnv, "--home", home, "backup", "--out", dir)
+	if r.code != ExitError || !strings.Contains(r.stderr, "already holds a wallet or a backup") {
+		t.Fatalf("backup over a wallet: %+v", r)
 	}
 }

@@ -108,6 +108,34 @@ func runGC(c *ctx, args []string) error {
 	return nil
 }
 
+func runBackup(c *ctx, args []string) error {
+	fs := c.flags("backup")
+	out := fs.String("out", "", "the new backup folder (default: healthwallet-backup-DATE-TIME in the current directory)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := c.parse(fs, args); err != nil {
+		return err
+	}
+	w, err := c.unlock()
+	if err != nil {
+		return err
+	}
+	defer w.Lock()
+	dir := *out
+	if dir == "" {
+		dir = wallet.BackupFolderName(w.Now().Local())
+	}
+	res, err := w.Backup(c.Context, dir)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return c.printJSON(res)
+	}
+	fmt.Fprintf(c.Stdout, "backed up %d objects (%d bytes) to %s\n", res.Objects, res.Bytes, res.Dir)
+	fmt.Fprintf(c.Stdout, "to restore, use the folder (or a copy of it) as the wallet home and unlock it, e.g. 'healthwallet --home %s records': the first unlock brings the records back\n", res.Dir)
+	return nil
+}
+
 func runCAR(c *ctx, args []string) error {
 	if len(args) < 2 || (args[0] != "export" && args[0] != "import") {
 		return fmt.Errorf("%w: healthwallet car export|import FILE", errUsage)
