@@ -89,7 +89,7 @@ func Need(t testing.TB) string {
 		if os.Getenv("CI") != "" {
 			t.Fatal(err)
 		}
-		t.Skip("vault integration test skipped: ", err)
+		t.Skipf("vault integration test skipped: %v", err)
 	}
 	return bin
 }
