@@ -7,10 +7,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/vault/api"
 )
 
 // roles logs in each way the wallet supports, with the clinic policy.
@@ -365,7 +368,10 @@ func TestHandover(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(2100 * time.Millisecond)
+	// The TTL runs on the server's clock, in another process, so neither a
+	// fixed sleep nor testing/synctest fits: wait until the server says the
+	// token is gone (a lookup does not consume it), then try to open it.
+	waitWrapExpired(t, s, short, 5*time.Second)
 	if _, _, err := Unwrap(ctx, Config{Addr: addr}, short); !errors.Is(err, ErrWrapUsed) {
 		t.Fatalf("Unwrap after TTL = %v, want ErrWrapUsed", err)
 	}
@@ -375,6 +381,32 @@ func TestHandover(t *testing.T) {
 	}
 	if _, err := c.Wrap(ctx, bundle, KindKeystore, time.Millisecond); err == nil {
 		t.Error("Wrap accepted a TTL under 1s")
+	}
+}
+
+// waitWrapExpired polls sys/wrapping/lookup until the server no longer
+// knows the wrapping token, failing t after limit.
+func waitWrapExpired(t *testing.T, s *devServer, token string, limit time.Duration) {
+	t.Helper()
+	root := s.root(t)
+	deadline := time.NewTimer(limit)
+	defer deadline.Stop()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		_, err := root.Logical().Write("sys/wrapping/lookup", map[string]any{"token": token})
+		var re *api.ResponseError
+		if errors.As(err, &re) && re.StatusCode == http.StatusBadRequest {
+			return // "wrapping token is not valid or does not exist"
+		}
+		if err != nil {
+			t.Fatalf("wrapping lookup: %v", err)
+		}
+		select {
+		case <-deadline.C:
+			t.Fatalf("wrapping token still valid after %v", limit)
+		case <-tick.C:
+		}
 	}
 }
 
