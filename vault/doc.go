@@ -124,6 +124,8 @@
 // # Tests
 //
 // The tests run a real Vault dev server built by scripts/vault-dev.sh build
-// (binary cached outside the repo; HW_VAULT_BIN overrides). Without it they
-// skip, except under CI, where they fail.
+// (binary cached outside the repo; HW_VAULT_BIN overrides), started by
+// internal/vaulttest, which the CLI's tests share. Without it they skip,
+// except under CI, where they fail. The renewal timing of [Client.Watch] is
+// also tested on the fake clock of testing/synctest, against a fake server.
 package vault

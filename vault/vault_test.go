@@ -7,10 +7,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/vault/api"
 )
 
 // roles logs in each way the wallet supports, with the clinic policy.
@@ -216,7 +219,7 @@ func TestSeedTransitKeyDeleted(t *testing.T) {
 	ctx := context.Background()
 	cfg := s.cfg()
 	cfg.TransitKey = uniqueName(t, "doomed")
-	admin, err := Login(ctx, cfg, Token{s.token})
+	admin, err := Login(ctx, cfg, Token{s.Token})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -344,9 +347,9 @@ func TestHandover(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	link := HandoverLink(s.addr, tok, KindDelegation)
+	link := HandoverLink(s.Addr, tok, KindDelegation)
 	addr, tok2, kind, err := ParseHandoverLink(link)
-	if err != nil || addr != s.addr || tok2 != tok || kind != KindDelegation {
+	if err != nil || addr != s.Addr || tok2 != tok || kind != KindDelegation {
 		t.Fatalf("ParseHandoverLink = %q %q %q %v", addr, tok2, kind, err)
 	}
 	got, kind, err := Unwrap(ctx, Config{Addr: addr}, tok2)
@@ -365,7 +368,10 @@ func TestHandover(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(2100 * time.Millisecond)
+	// The TTL runs on the server's clock, in another process, so neither a
+	// fixed sleep nor testing/synctest fits: wait until the server says the
+	// token is gone (a lookup does not consume it), then try to open it.
+	waitWrapExpired(t, s, short, 5*time.Second)
 	if _, _, err := Unwrap(ctx, Config{Addr: addr}, short); !errors.Is(err, ErrWrapUsed) {
 		t.Fatalf("Unwrap after TTL = %v, want ErrWrapUsed", err)
 	}
@@ -375,6 +381,32 @@ func TestHandover(t *testing.T) {
 	}
 	if _, err := c.Wrap(ctx, bundle, KindKeystore, time.Millisecond); err == nil {
 		t.Error("Wrap accepted a TTL under 1s")
+	}
+}
+
+// waitWrapExpired polls sys/wrapping/lookup until the server no longer
+// knows the wrapping token, failing t after limit.
+func waitWrapExpired(t *testing.T, s *devServer, token string, limit time.Duration) {
+	t.Helper()
+	root := s.root(t)
+	deadline := time.NewTimer(limit)
+	defer deadline.Stop()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		_, err := root.Logical().Write("sys/wrapping/lookup", map[string]any{"token": token})
+		var re *api.ResponseError
+		if errors.As(err, &re) && re.StatusCode == http.StatusBadRequest {
+			return // "wrapping token is not valid or does not exist"
+		}
+		if err != nil {
+			t.Fatalf("wrapping lookup: %v", err)
+		}
+		select {
+		case <-deadline.C:
+			t.Fatalf("wrapping token still valid after %v", limit)
+		case <-tick.C:
+		}
 	}
 }
 
@@ -425,14 +457,9 @@ func TestErrorsPermissionAndToken(t *testing.T) {
 // it with the key the dev server printed, and finally stops it.
 func TestErrorsSealedUnreachable(t *testing.T) {
 	t.Parallel()
-	needVault(t)
-	s, err := startDevServer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.stop()
+	s := startDevServer(t)
 	ctx := context.Background()
-	c := s.login(t, Token{s.token})
+	c := s.login(t, Token{s.Token})
 	name := "patient"
 	ks := fakeKeystore(t, "x")
 	if _, err := c.Backup(ctx, name, ks, NoCAS); err != nil {
@@ -442,21 +469,21 @@ func TestErrorsSealedUnreachable(t *testing.T) {
 	if err := s.root(t).Sys().SealWithContext(ctx); err != nil {
 		t.Fatal(err)
 	}
-	_, _, err = c.Restore(ctx, name, 0)
+	_, _, err := c.Restore(ctx, name, 0)
 	if !errors.Is(err, ErrSealed) {
 		t.Fatalf("Restore while sealed = %v, want ErrSealed", err)
 	}
-	want := "vault restore: vault at " + s.addr + " is sealed: unseal it (vault operator unseal) and retry"
+	want := "vault restore: vault at " + s.Addr + " is sealed: unseal it (vault operator unseal) and retry"
 	if err.Error() != want {
 		t.Errorf("message = %q, want %q", err.Error(), want)
 	}
-	if _, err := Login(ctx, s.cfg(), Token{s.token}); !errors.Is(err, ErrSealed) {
+	if _, err := Login(ctx, s.cfg(), Token{s.Token}); !errors.Is(err, ErrSealed) {
 		t.Fatalf("Login while sealed = %v, want ErrSealed", err)
 	}
 	if _, _, err := Unwrap(ctx, s.cfg(), "hvs.whatever"); !errors.Is(err, ErrSealed) {
 		t.Fatalf("Unwrap while sealed = %v, want ErrSealed", err)
 	}
-	if _, err := s.root(t).Sys().UnsealWithContext(ctx, s.unsealKey); err != nil {
+	if _, err := s.root(t).Sys().UnsealWithContext(ctx, s.UnsealKey); err != nil {
 		t.Fatal(err)
 	}
 	// Nothing was lost: the backup is still there after unsealing.
@@ -464,15 +491,15 @@ func TestErrorsSealedUnreachable(t *testing.T) {
 		t.Fatalf("Restore after unseal: %v", err)
 	}
 
-	s.stop()
+	s.Stop()
 	_, _, err = c.Restore(ctx, name, 0)
 	if !errors.Is(err, ErrUnreachable) {
 		t.Fatalf("Restore from stopped server = %v, want ErrUnreachable", err)
 	}
-	if !strings.Contains(err.Error(), "cannot reach vault at "+s.addr) || !strings.Contains(err.Error(), "connection refused") {
+	if !strings.Contains(err.Error(), "cannot reach vault at "+s.Addr) || !strings.Contains(err.Error(), "connection refused") {
 		t.Errorf("message: %v", err)
 	}
-	if _, err := Login(ctx, s.cfg(), Token{s.token}); !errors.Is(err, ErrUnreachable) {
+	if _, err := Login(ctx, s.cfg(), Token{s.Token}); !errors.Is(err, ErrUnreachable) {
 		t.Fatalf("Login to stopped server = %v, want ErrUnreachable", err)
 	}
 	if _, _, err := Unwrap(ctx, s.cfg(), "hvs.whatever"); !errors.Is(err, ErrUnreachable) {
@@ -552,7 +579,7 @@ func TestWatch(t *testing.T) {
 	}
 
 	// A token that does not expire needs no renewal.
-	root := s.login(t, Token{s.token})
+	root := s.login(t, Token{s.Token})
 	if root.TokenTTL() != 0 {
 		t.Fatalf("root TTL %v", root.TokenTTL())
 	}

@@ -1,69 +1,25 @@
 package cli
 
 import (
-	"fmt"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	vaultapi "github.com/hashicorp/vault/api"
+
+	"github.com/healthwallet/healthwallet/internal/vaulttest"
 )
 
-// startVault runs the real Vault dev server (built by scripts/vault-dev.sh)
-// on free loopback ports, enables Transit, and stops it when the test ends.
+// startVault runs the real Vault dev server (internal/vaulttest), enables
+// Transit with the wallet's key, and stops it when the test ends.
 func startVault(t *testing.T) (addr, token string) {
 	t.Helper()
-	bin := os.Getenv("HW_VAULT_BIN")
-	if bin == "" {
-		out, err := exec.Command("../../scripts/vault-dev.sh", "path").Output()
-		if err == nil {
-			bin = strings.TrimSpace(string(out))
-		}
-	}
-	if _, err := os.Stat(bin); bin == "" || err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("no Vault server binary (%q): .ci/run builds it with scripts/vault-dev.sh build", bin)
-		}
-		t.Skip("no Vault server binary: run scripts/vault-dev.sh build")
-	}
-	port := freePortPair(t)
-	addr = fmt.Sprintf("http://127.0.0.1:%d", port)
-	token = "hw-test-root"
-	cmd := exec.Command(bin, "server", "-dev", "-dev-root-token-id="+token,
-		fmt.Sprintf("-dev-listen-address=127.0.0.1:%d", port), "-dev-no-store-token")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Env = append(os.Environ(), "HOME="+t.TempDir())
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		cmd.Wait()
-	})
-	for i := 0; ; i++ {
-		resp, err := http.Get(addr + "/v1/sys/health")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				break
-			}
-		}
-		if i > 200 {
-			t.Fatalf("vault did not start at %s", addr)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	client, err := vaultapi.NewClient(&vaultapi.Config{Address: addr})
+	s := vaulttest.Start(t)
+	client, err := s.Client()
 	if err != nil {
 		t.Fatal(err)
 	}
-	client.SetToken(token)
 	if err := client.Sys().Mount("transit", &vaultapi.MountInput{Type: "transit"}); err != nil {
 		t.Fatal(err)
 	}
@@ -71,27 +27,7 @@ func startVault(t *testing.T) (addr, token string) {
 	if _, err := client.Logical().Write("transit/keys/healthwallet", map[string]any{"type": "aes256-gcm96"}); err != nil {
 		t.Fatal(err)
 	}
-	return addr, token
-}
-
-// freePortPair finds a port whose successor is free too (vault -dev binds
-// PORT+1 for its cluster listener).
-func freePortPair(t *testing.T) int {
-	for range 50 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		l2, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port+1))
-		l.Close()
-		if err == nil {
-			l2.Close()
-			return port
-		}
-	}
-	t.Fatal("no free port pair")
-	return 0
+	return s.Addr, s.Token
 }
 
 func TestVaultCLI(t *testing.T) {

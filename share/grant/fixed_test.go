@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"reflect"
 	"testing"
 
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
-	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/crypto"
 )
 
 // fixedKey returns a deterministic test key.
@@ -15,40 +17,82 @@ func fixedKey(b byte) *secp256k1.PrivateKey {
 	return secp256k1.PrivKeyFromBytes(bytes.Repeat([]byte{b}, 32))
 }
 
-// fixedGrant is a fully populated grant with fixed values, signed by
-// fixedKey(1) for fixedKey(2).
-func fixedGrant(t testing.TB) *Grant {
-	g := &Grant{
-		Domain:        Domain{ChainID: 1337, Registry: common.HexToAddress("0x5FbDB2315678afecb367f032d93F642f64180aa3")},
-		GranteeKey:    fixedKey(2).PubKey().SerializeCompressed(),
-		Packages:      [][]byte{{0x01, 0x70, 0x12, 0x20, 0xaa, 0xbb}, {0x01, 0x55, 0x12, 0x20, 0xcc}},
-		Providers:     [][]byte{{0x04, 127, 0, 0, 1, 0x06, 0x10, 0x05}},
-		ResourceTypes: []string{"Observation", "MedicationRequest"},
-		Categories:    []string{"labs", "medications"},
-		Sensitive:     []string{},
-		Operations:    Read | Export | Delegate,
-		Depth:         1,
-		NotBefore:     1795000000,
-		ExpiresAt:     1795003600,
-		RevocationID:  [32]byte{0xde, 0xad, 0xbe, 0xef},
-		Nonce:         42,
-		WrappedKey:    []byte{0x02, 0x03, 0x04},
-	}
-	if err := g.Sign(fixedKey(1)); err != nil {
-		t.Fatal(err)
-	}
-	return g
+// fixedGrantFile is testdata/fixed-grant.json, written by go generate
+// (internal/fixedgrant).
+type fixedGrantFile struct {
+	Encoded   hexutil.Bytes   `json:"encoded"`
+	Hash      hexutil.Bytes   `json:"hash"`
+	Signature hexutil.Bytes   `json:"signature"`
+	TypedData json.RawMessage `json:"typedData"`
 }
 
-// TestDumpFixedGrant writes the fixed grant's typed data for the ethers
-// cross-check (run with HW_DUMP_GRANT=path).
-func TestDumpFixedGrant(t *testing.T) {
-	path := os.Getenv("HW_DUMP_GRANT")
-	if path == "" {
-		t.Skip("set HW_DUMP_GRANT to regenerate testdata/ethers-grant.json's input")
+func readFixedGrantFile(t testing.TB) fixedGrantFile {
+	t.Helper()
+	b, err := os.ReadFile("testdata/fixed-grant.json")
+	if err != nil {
+		t.Fatal(err)
 	}
+	var f fixedGrantFile
+	if err := json.Unmarshal(b, &f); err != nil {
+		t.Fatalf("testdata/fixed-grant.json: %v", err)
+	}
+	return f
+}
+
+// fixedGrant is a fully populated grant with fixed values, signed by
+// fixedKey(1) for fixedKey(2): the one of testdata/fixed-grant.json.
+func fixedGrant(t testing.TB) *Grant {
+	t.Helper()
+	c, err := DecodeChain(readFixedGrantFile(t).Encoded)
+	if err != nil || len(c) != 1 {
+		t.Fatalf("testdata/fixed-grant.json: %d grants, %v", len(c), err)
+	}
+	return c[0]
+}
+
+// TestFixedGrantFile: the generated file is what its grant says (typed
+// data, hash, signature), the grant is signed by fixedKey(1) for
+// fixedKey(2), and every field is set, so that the tests and the ethers
+// cross-check cover all of them.
+func TestFixedGrantFile(t *testing.T) {
+	f := readFixedGrantFile(t)
 	g := fixedGrant(t)
-	h, _ := g.Hash()
-	out, _ := json.MarshalIndent(map[string]any{"typedData": g.TypedData(), "signature": "0x" + common.Bytes2Hex(g.Signature), "goHash": common.Bytes2Hex(h[:])}, "", " ")
-	os.WriteFile(path, out, 0o644)
+	h, err := g.Hash()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(h[:], f.Hash) || !bytes.Equal(g.Signature, f.Signature) {
+		t.Fatalf("file says hash %x signature %x; its grant has %x %x", f.Hash, f.Signature, h, g.Signature)
+	}
+	td, err := json.Marshal(g.TypedData())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got, want any
+	if err := json.Unmarshal(td, &got); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(f.TypedData, &want); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("file's typed data differs from its grant's:\n%s\n%s", f.TypedData, td)
+	}
+	signer, err := g.Signer()
+	if issuer := crypto.PubkeyToAddress(*fixedKey(1).PubKey().ToECDSA()); err != nil || signer != issuer || g.Issuer != issuer {
+		t.Fatalf("signer %s issuer %s (%v), want %s", signer, g.Issuer, err, issuer)
+	}
+	if !bytes.Equal(g.GranteeKey, fixedKey(2).PubKey().SerializeCompressed()) {
+		t.Fatalf("grantee key %x", g.GranteeKey)
+	}
+	v := reflect.ValueOf(*g)
+	for i := range v.NumField() {
+		name := v.Type().Field(i).Name
+		if name == "Parent" || name == "Sensitive" { // a root grant; no sensitive category shared
+			continue
+		}
+		if v.Field(i).IsZero() {
+			t.Errorf("fixed grant's %s is not set", name)
+		}
+	}
 }

@@ -1,6 +1,6 @@
 //go:build unix && !linux
 
-package vault
+package vaulttest
 
 import "syscall"
 
