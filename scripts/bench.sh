@@ -14,7 +14,7 @@ export LANG=en_US.UTF-8 LC_ALL= LC_MESSAGES=
 	CGO_ENABLED=0 go test -tags ci -count=1 -v -run '^TestGas$' ./share/registry
 	CGO_ENABLED=0 go test -tags ci -run '^$' -bench '^BenchmarkVerifyChain$' -benchtime 20x ./share/grant
 	CGO_ENABLED=0 go test -tags ci -run '^$' -bench '^BenchmarkRevocationCheck$' -benchtime 1x -timeout 30m ./share/revocation
-	CGO_ENABLED=0 go test -tags ci -run '^$' -bench '^BenchmarkOpen$' -benchtime 5x -timeout 30m ./wallet
+	CGO_ENABLED=0 go test -tags ci -run '^$' -bench '^BenchmarkOpen$' -benchtime 9x -timeout 30m ./wallet
 } | tee "$out" | grep -E '^(Benchmark|ok|FAIL|---)|gas \(goal' >&2
 
 awk -v mib="${HW_BENCH_MIB:-256}" '
