@@ -25,11 +25,11 @@ const benchRecords = 10_000
 // is left.
 const benchWorkFactor = 10
 
-// fillWallet imports the repository's Synthea bundles, again and again with
+// benchFillWallet imports the repository's Synthea bundles, again and again with
 // the resource ids suffixed per round (so each round adds new records),
 // until the wallet holds exactly n records: a real patient mix of
 // encounters, observations, claims, conditions and medications.
-func fillWallet(b *testing.B, w *wallet.Wallet, n int) {
+func benchFillWallet(b *testing.B, w *wallet.Wallet, n int) {
 	b.Helper()
 	ctx := context.Background()
 	var bundles []map[string]any
@@ -109,7 +109,7 @@ func BenchmarkOpen(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	fillWallet(b, w, benchRecords)
+	benchFillWallet(b, w, benchRecords)
 	if err := w.Lock(); err != nil {
 		b.Fatal(err)
 	}

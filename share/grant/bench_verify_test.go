@@ -12,13 +12,13 @@ import (
 	"github.com/healthwallet/healthwallet/share/grant"
 )
 
-// notRevoked is a grant.Revocations that answers "not revoked" for every id
+// benchNotRevoked is a grant.Revocations that answers "not revoked" for every id
 // without any I/O, so BenchmarkVerifyChain times the format and the
 // signature checks only; the cost of a real revocation check is
 // share/revocation's BenchmarkRevocationCheck.
-type notRevoked struct{}
+type benchNotRevoked struct{}
 
-func (notRevoked) RevokedAt(_ context.Context, ids [][32]byte) ([]uint64, error) {
+func (benchNotRevoked) RevokedAt(_ context.Context, ids [][32]byte) ([]uint64, error) {
 	return make([]uint64, len(ids)), nil
 }
 
@@ -76,7 +76,7 @@ func benchChain(b *testing.B) (grant.Chain, grant.Domain, *secp256k1.PublicKey) 
 // BenchmarkVerifyChain compares grant.Verify of a 3-link delegation chain
 // with its floor, three go-ethereum crypto.Ecrecover calls on the same
 // hashes and signatures (precomputed), in the same run. Revocations are
-// answered by notRevoked (no I/O) so that both sides do the same work but
+// answered by benchNotRevoked (no I/O) so that both sides do the same work but
 // for the format: EIP-712 hashing, the EIP-2 low-S check, the delegation
 // rules. ratio = Ecrecover×3 time / Verify time (goal ≥ 0.8: the format
 // costs at most 25%).
@@ -85,7 +85,7 @@ func BenchmarkVerifyChain(b *testing.B) {
 	ctx := context.Background()
 	policy := grant.Policy{
 		Domain:      domain,
-		Revocations: notRevoked{},
+		Revocations: benchNotRevoked{},
 		Now:         func() time.Time { return time.Unix(1795000100, 0) },
 	}
 	req := grant.Request{Holder: holder, Operations: grant.Read, Categories: []string{"labs"}}
