@@ -12,6 +12,9 @@ export LANG=en_US.UTF-8 LC_ALL= LC_MESSAGES=
 	CGO_ENABLED=0 go test -tags ci -run '^$' -bench 'Fetch$' -benchtime 2x -timeout 30m ./ipfs
 	CGO_ENABLED=0 go test -tags ci -run '^$' -bench 'PeakRSS' -benchtime 1x -timeout 30m ./ipfs
 	CGO_ENABLED=0 go test -tags ci -count=1 -v -run '^TestGas$' ./share/registry
+	CGO_ENABLED=0 go test -tags ci -run '^$' -bench '^BenchmarkVerifyChain$' -benchtime 20x ./share/grant
+	CGO_ENABLED=0 go test -tags ci -run '^$' -bench '^BenchmarkRevocationCheck$' -benchtime 1x -timeout 30m ./share/revocation
+	CGO_ENABLED=0 go test -tags ci -run '^$' -bench '^BenchmarkOpen$' -benchtime 9x -timeout 30m ./wallet
 } | tee "$out" | grep -E '^(Benchmark|ok|FAIL|---)|gas \(goal' >&2
 
 awk -v mib="${HW_BENCH_MIB:-256}" '
@@ -24,6 +27,14 @@ function metric(line, unit,   i, n, f) {
 /^BenchmarkImport/  { ie = metric($0, "encrypted-MB/s"); ip = metric($0, "plain-MB/s"); ir = metric($0, "ratio") }
 /^BenchmarkFetch/   { fe = metric($0, "fetch+decrypt-MB/s"); fg = metric($0, "FetchGraph-MB/s"); fr = metric($0, "ratio"); fh = metric($0, "helia-MB/s"); fhr = metric($0, "helia-ratio") }
 /^BenchmarkPeakRSS/ { ri = metric($0, "import-MiB"); re = metric($0, "export-MiB"); rp = metric($0, "plain-import-MiB"); rr = metric($0, "ratio") }
+/^BenchmarkVerifyChain/ { vv = metric($0, "verify-us"); ve = metric($0, "ecrecover3-us"); vr = metric($0, "ratio") }
+/^BenchmarkRevocationCheck/ {
+	gp50 = metric($0, "registry-p50-us"); gp99 = metric($0, "registry-p99-us")
+	mp50 = metric($0, "mirror-p50-us"); mp99 = metric($0, "mirror-p99-us"); mr = metric($0, "ratio")
+	lp50 = metric($0, "lookup-p50-us"); lp99 = metric($0, "lookup-p99-us"); lr = metric($0, "lookup-ratio")
+	rb = metric($0, "mirror-1000-ms"); rg = metric($0, "registry-1000-ms"); rbr = metric($0, "batch-ratio")
+}
+/^BenchmarkOpen/ { kd = metric($0, "kdf-ms"); oo = metric($0, "open-ms"); ol = metric($0, "list-ms"); oa = metric($0, "open+list-ms") }
 /revoke, 1 fresh secret:/ { for (i = 1; i <= NF; i++) if ($i == "gas") { g1 = $(i-1); break } }
 /revokeBatch, 10 fresh secrets:/ { for (i = 1; i <= NF; i++) if ($i == "per") { g10 = $(i-1); break } }
 END {
@@ -38,4 +49,10 @@ END {
 	printf fmt, "peak RSS, export 1 GiB", re " MiB", "budget 64 MiB", sprintf("%.2f", re / 64), "<= 64 MiB"
 	printf fmt, "revoke, 1 secret (mainnet rules)", g1 " gas", "goal 46,000 gas", sprintf("%.3f", g1 / 46000), "<= 1"
 	printf fmt, "revokeBatch of 10, per secret", g10 " gas", "goal 27,000 gas", sprintf("%.3f", g10 / 27000), "<= 1"
+	printf fmt, "grant.Verify, 3-link chain", sprintf("%.0f µs", vv), sprintf("go-ethereum Ecrecover x3 %.0f µs", ve), sprintf("%.2f", vr), ">= 0.8"
+	printf fmt, "revocation check of 1,000, one mirror call", sprintf("%.1f ms", rb), sprintf("1,000 revokedAt RPCs %.0f ms", rg), sprintf("%.0f", rbr), ">= 100"
+	printf fmt, "revocation check, mirror (sync + lookup)", sprintf("p99 %.0f µs, p50 %.0f", mp99, mp50), sprintf("revokedAt RPC p99 %.0f µs, p50 %.0f", gp99, gp50), sprintf("%.2f", mr), ">= 100, p99 <= 1 ms"
+	printf fmt, "revocation check, mirror lookup alone", sprintf("p99 %.0f µs, p50 %.0f", lp99, lp50), sprintf("revokedAt RPC p99 %.0f µs, p50 %.0f", gp99, gp50), sprintf("%.2f", lr), ">= 100, p99 <= 1 ms"
+	printf fmt, "wallet open, 10,000 records, no KDF", sprintf("%.1f ms", oo), sprintf("budget 300 ms (KDF %.1f ms)", kd), sprintf("%.2f", oo / 300), "<= 300 ms"
+	printf fmt, "wallet open + list of 10,000 records", sprintf("%.0f ms", oa), "budget 300 ms", sprintf("%.2f", oa / 300), "<= 300 ms"
 }' "$out"
