@@ -200,6 +200,15 @@ var secp256k1HalfN = new(big.Int).Rsh(crypto.S256().Params().N, 1)
 // signatures (go-ethereum's Ecrecover accepts the high-S twin of every
 // signature; EIP-2 forbids it).
 func (g *Grant) Signer() (common.Address, error) {
+	h, err := g.Hash()
+	if err != nil {
+		return common.Address{}, err
+	}
+	return g.signerOf(h)
+}
+
+// signerOf is Signer for a grant whose hash h is known.
+func (g *Grant) signerOf(h [32]byte) (common.Address, error) {
 	if len(g.Signature) != 65 {
 		return common.Address{}, fmt.Errorf("%w: signature is %d bytes, want 65", ErrBadSignature, len(g.Signature))
 	}
@@ -213,10 +222,6 @@ func (g *Grant) Signer() (common.Address, error) {
 	}
 	if v > 1 {
 		return common.Address{}, fmt.Errorf("%w: recovery id %d", ErrBadSignature, g.Signature[64])
-	}
-	h, err := g.Hash()
-	if err != nil {
-		return common.Address{}, err
 	}
 	sig := slices.Clone(g.Signature)
 	sig[64] = v

@@ -96,21 +96,28 @@ func Verify(ctx context.Context, chain Chain, p Policy, req Request) (*Verified,
 		maxLife = DefaultMaxLifetime
 	}
 	v := &Verified{Chain: chain}
+	var granteeAddrs []common.Address // of each link, computed once
 	for i, g := range chain {
 		if g.Domain != p.Domain {
 			return nil, refuse(i, ErrWrongDomain, "signed for chain %d registry %s; this wallet uses chain %d registry %s",
 				g.Domain.ChainID, g.Domain.Registry.Hex(), p.Domain.ChainID, p.Domain.Registry.Hex())
 		}
-		signer, err := g.Signer()
+		h, err := g.Hash()
+		if err != nil {
+			return nil, refuse(i, ErrMalformed, "%v", err)
+		}
+		signer, err := g.signerOf(h)
 		if err != nil {
 			return nil, refuse(i, ErrBadSignature, "%s", strings.TrimPrefix(err.Error(), ErrBadSignature.Error()+": "))
 		}
 		if signer != g.Issuer {
 			return nil, refuse(i, ErrBadSignature, "signed by %s, not by the issuer %s", signer.Hex(), g.Issuer.Hex())
 		}
-		if _, err := g.Grantee(); err != nil {
+		grantee, err := g.Grantee()
+		if err != nil {
 			return nil, refuse(i, ErrMalformed, "grantee key")
 		}
+		granteeAddrs = append(granteeAddrs, addressOf(grantee))
 		nb, exp := g.Window()
 		switch {
 		case g.ExpiresAt <= g.NotBefore:
@@ -122,10 +129,6 @@ func Verify(ctx context.Context, chain Chain, p Policy, req Request) (*Verified,
 		case !now.Add(-leeway).Before(exp):
 			return nil, refuse(i, ErrExpired, "at %s", exp.Format(time.RFC3339))
 		}
-		h, err := g.Hash()
-		if err != nil {
-			return nil, refuse(i, ErrMalformed, "%v", err)
-		}
 		v.Hashes = append(v.Hashes, h)
 		if i == 0 {
 			if !g.IsRoot() {
@@ -136,7 +139,7 @@ func Verify(ctx context.Context, chain Chain, p Policy, req Request) (*Verified,
 			}
 			continue
 		}
-		if err := checkDelegation(i, chain[i-1], v.Hashes[i-1], g); err != nil {
+		if err := checkDelegation(i, chain[i-1], v.Hashes[i-1], granteeAddrs[i-1], g); err != nil {
 			return nil, err
 		}
 	}
@@ -189,13 +192,9 @@ var ErrOtherProviders = fmt.Errorf("%w: it names nodes its parent does not", Err
 
 // checkDelegation checks that child was delegated from parent within its
 // limits.
-func checkDelegation(i int, parent *Grant, parentHash [32]byte, child *Grant) error {
+func checkDelegation(i int, parent *Grant, parentHash [32]byte, parentGrantee common.Address, child *Grant) error {
 	if child.Parent != parentHash {
 		return refuse(i, ErrBrokenChain, "names another parent")
-	}
-	parentGrantee, err := parent.GranteeAddress()
-	if err != nil {
-		return refuse(i-1, ErrMalformed, "grantee key")
 	}
 	if child.Issuer != parentGrantee {
 		return refuse(i, ErrBrokenChain, "issued by %s, but the parent was granted to %s", child.Issuer.Hex(), parentGrantee.Hex())
