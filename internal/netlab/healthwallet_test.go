@@ -207,6 +207,9 @@ func TestHealthwalletAcrossLab(t *testing.T) {
 			"--out", filepath.Join(work, "received-"+transport), "--json")), &r); err != nil {
 			t.Fatal(err)
 		}
+		if _, err := os.Stat(r.File); err != nil {
+			t.Fatalf("over %s the redeemed bundle is missing: %v", transport, err)
+		}
 		if r.Resources != len(exp.Entry) {
 			t.Fatalf("over %s the specialist redeemed %d resources, want the package's %d", transport, r.Resources, len(exp.Entry))
 		}
