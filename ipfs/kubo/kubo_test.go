@@ -19,8 +19,9 @@ import (
 // The tests in this file run against a stock Kubo daemon (see
 // internal/kubotest): skipped without the binary, failed under $CI.
 
-// localRefs lists every block in the Kubo node's repository.
-func localRefs(t *testing.T, api string) map[cid.Cid]bool {
+// localRefs lists every block in the Kubo node's repository, by multihash
+// (Kubo's block store is keyed by multihash and names blocks as raw CIDs).
+func localRefs(t *testing.T, api string) map[string]bool {
 	t.Helper()
 	resp, err := http.Post(api+"/api/v0/refs/local", "", nil)
 	if err != nil {
@@ -31,7 +32,7 @@ func localRefs(t *testing.T, api string) map[cid.Cid]bool {
 		b, _ := io.ReadAll(resp.Body)
 		t.Fatalf("refs/local: HTTP %d: %s", resp.StatusCode, b)
 	}
-	out := map[cid.Cid]bool{}
+	out := map[string]bool{}
 	dec := json.NewDecoder(resp.Body)
 	for {
 		var ev struct{ Ref, Err string }
@@ -44,7 +45,7 @@ func localRefs(t *testing.T, api string) map[cid.Cid]bool {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out[c] = true
+		out[c.Hash().HexString()] = true
 	}
 }
 
@@ -67,12 +68,20 @@ func TestKuboReplicaRoundTrip(t *testing.T) {
 	if err != nil || id.ID != k.PeerID {
 		t.Fatalf("ID: %+v %v, want %s", id, err, k.PeerID)
 	}
+	if len(id.Addresses) == 0 {
+		t.Fatal("kubo names no swarm address")
+	}
+	for _, a := range id.Addresses {
+		if !strings.HasPrefix(a, "/ip4/127.0.0.1/") {
+			t.Fatalf("kubo's swarm listens beyond loopback: %s", a)
+		}
+	}
 	if err := c.Push(ctx, s, ref.Root); err != nil {
 		t.Fatalf("push: %v\n%s", err, k.Log())
 	}
 	held := localRefs(t, k.API)
 	for _, b := range blocks {
-		if !held[b.cid] {
+		if !held[b.cid.Hash().HexString()] {
 			t.Fatalf("kubo lacks block %s after the push", b.cid)
 		}
 	}
@@ -119,7 +128,7 @@ func TestKuboReplicaRoundTrip(t *testing.T) {
 	}
 	held = localRefs(t, k.API)
 	for _, b := range blocks {
-		if held[b.cid] {
+		if held[b.cid.Hash().HexString()] {
 			t.Fatalf("block %s still in kubo after unpin and GC", b.cid)
 		}
 	}
