@@ -10,7 +10,7 @@
 # cache, that replace line is deleted, webtransport-go and quic-go are raised
 # to the versions the published go-libp2p needs, and it is built with
 # -mod=mod. Only this version is known to build that way here. A cold build
-# takes about 8 minutes on 2 cores; the binary is ~100 MB.
+# takes 8 to 11 minutes on 2 cores; the binary is ~60 MB.
 #
 # Environment:
 #   HW_KUBO_VERSION   Kubo version (default 0.43.1)

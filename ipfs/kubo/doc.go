@@ -27,7 +27,9 @@
 // other, and trusts none of it: every block is hashed and compared with the
 // CID it was asked for, and every block must belong to the DAG being
 // fetched. A replica that serves a wrong, foreign or truncated block is
-// reported with [ErrBadBlock]; a DAG the replica cannot complete with
-// [ErrIncomplete]. Only verified blocks reach the store, so the object is
+// reported with [ErrBadBlock]; an answer that ends before the DAG is
+// complete with [ErrIncomplete]; a block the gateway says it does not have
+// with [ipfs.ErrNotFound]. The error names the gateway, so a caller trying
+// several providers can say which failed how. Only verified blocks reach the store, so the object is
 // then decrypted locally as if it had come from the patient's node.
 package kubo

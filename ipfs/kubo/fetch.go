@@ -74,8 +74,9 @@ func NewFetcher(gatewayURL string, hc *http.Client) (*Fetcher, error) {
 func (f *Fetcher) URL() string { return f.gw }
 
 // Fetch reads the DAG under root from the gateway into store, which then
-// holds it as if it had been imported: ref's object can be read with
-// store.Export. Only verified blocks reach the store.
+// holds it as if it had been imported: the object whose ObjectRef has this
+// root can be read with store.Export. Only verified blocks reach the store,
+// and the root is recorded only if its whole DAG arrived.
 func (f *Fetcher) Fetch(ctx context.Context, root cid.Cid, store *ipfs.Store) error {
 	pr, pw := io.Pipe()
 	fetched := make(chan error, 1)
