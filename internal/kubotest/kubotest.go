@@ -28,6 +28,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/healthwallet/healthwallet/internal/procgroup"
 	ma "github.com/multiformats/go-multiaddr"
 	manet "github.com/multiformats/go-multiaddr/net"
 )
@@ -200,7 +201,7 @@ func (n *Node) start() error {
 		return err
 	}
 	cmd.Stderr = n.log
-	inOwnGroup(cmd)
+	procgroup.InOwnGroup(cmd)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("ipfs daemon: %w", err)
 	}
@@ -299,7 +300,7 @@ func (n *Node) id(ctx context.Context) (string, error) {
 func (n *Node) Stop() {
 	n.stop.Do(func() {
 		if n.cmd != nil && n.cmd.Process != nil {
-			stopGroup(n.cmd, n.done, 10*time.Second)
+			procgroup.Stop(n.cmd, n.done, 10*time.Second)
 		}
 	})
 }

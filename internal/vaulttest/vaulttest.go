@@ -40,6 +40,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/vault/api"
+	"github.com/healthwallet/healthwallet/internal/procgroup"
 )
 
 // DefaultVersion is the Vault version scripts/vault-dev.sh builds unless
@@ -236,7 +237,7 @@ func startOnce(bin string) (*Server, error) {
 	// Nothing of the developer's environment (VAULT_ADDR, VAULT_TOKEN, ~/.vault-token).
 	cmd.Env = []string{"HOME=" + dir, "PATH=" + os.Getenv("PATH"), "VAULT_DISABLE_USER_LOCKOUT=true"}
 	cmd.Stdout, cmd.Stderr = w, w
-	inOwnGroup(cmd)
+	procgroup.InOwnGroup(cmd)
 	err = cmd.Start()
 	w.Close() // the server holds the write end now
 	if err != nil {
@@ -321,7 +322,7 @@ func healthy(addr string) bool {
 // stopProcess stops the server's process group and waits for its output.
 func (s *Server) stopProcess() {
 	if s.cmd != nil && s.cmd.Process != nil {
-		stopGroup(s.cmd, s.done, 5*time.Second)
+		procgroup.Stop(s.cmd, s.done, 5*time.Second)
 		<-s.output
 	}
 }

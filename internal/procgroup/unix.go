@@ -1,6 +1,6 @@
 //go:build unix
 
-package kubotest
+package procgroup
 
 import (
 	"os/exec"
@@ -8,15 +8,15 @@ import (
 	"time"
 )
 
-// inOwnGroup runs the daemon in its own process group, so that stopping it
+// InOwnGroup runs the process in its own process group, so that stopping it
 // stops whatever it started too.
-func inOwnGroup(cmd *exec.Cmd) {
+func InOwnGroup(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	setParentDeathSignal(cmd.SysProcAttr)
 }
 
-// stopGroup sends SIGTERM to the process group, then SIGKILL after grace.
-func stopGroup(cmd *exec.Cmd, done <-chan struct{}, grace time.Duration) {
+// Stop sends SIGTERM to the process group, then SIGKILL after grace.
+func Stop(cmd *exec.Cmd, done <-chan struct{}, grace time.Duration) {
 	pid := cmd.Process.Pid
 	_ = syscall.Kill(-pid, syscall.SIGTERM)
 	select {

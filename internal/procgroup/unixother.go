@@ -1,6 +1,6 @@
 //go:build unix && !linux
 
-package vaulttest
+package procgroup
 
 import "syscall"
 

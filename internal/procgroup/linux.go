@@ -1,8 +1,8 @@
 //go:build linux
 
-package vaulttest
+package procgroup
 
 import "syscall"
 
-// setParentDeathSignal kills the server if the test binary dies first.
+// setParentDeathSignal kills the process if the test binary dies first.
 func setParentDeathSignal(a *syscall.SysProcAttr) { a.Pdeathsig = syscall.SIGKILL }
