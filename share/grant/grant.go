@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/big"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
@@ -158,10 +159,33 @@ func stringList(ss []string) []interface{} {
 // Hash returns the EIP-712 signing hash of the grant: the grant's identity,
 // the parent hash of grants delegated from it.
 func (g *Grant) Hash() ([32]byte, error) {
-	h, _, err := apitypes.TypedDataAndHash(g.TypedData())
+	td := g.TypedData()
+	domain, err := domainSeparator(g.Domain, td)
 	if err != nil {
 		return [32]byte{}, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
+	msg, err := td.HashStruct(td.PrimaryType, td.Message)
+	if err != nil {
+		return [32]byte{}, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	// EIP-712: keccak256(0x19 ‖ 0x01 ‖ domainSeparator ‖ hashStruct(message)),
+	// as apitypes.TypedDataAndHash computes it (checked against it and ethers).
+	return [32]byte(crypto.Keccak256([]byte{0x19, 0x01}, domain[:], msg)), nil
+}
+
+// domainSeparators caches the EIP-712 domain separator of each Domain: a
+// chain of grants is verified under one domain.
+var domainSeparators sync.Map // Domain → [32]byte
+
+func domainSeparator(d Domain, td apitypes.TypedData) ([32]byte, error) {
+	if h, ok := domainSeparators.Load(d); ok {
+		return h.([32]byte), nil
+	}
+	h, err := td.HashStruct("EIP712Domain", td.Domain.Map())
+	if err != nil {
+		return [32]byte{}, err
+	}
+	domainSeparators.Store(d, [32]byte(h))
 	return [32]byte(h), nil
 }
 
@@ -225,11 +249,11 @@ func (g *Grant) signerOf(h [32]byte) (common.Address, error) {
 	}
 	sig := slices.Clone(g.Signature)
 	sig[64] = v
-	pub, err := crypto.SigToPub(h[:], sig)
-	if err != nil {
+	pub, err := crypto.Ecrecover(h[:], sig) // 65 bytes: 0x04 ‖ X ‖ Y
+	if err != nil || len(pub) != 65 {
 		return common.Address{}, fmt.Errorf("%w: %v", ErrBadSignature, err)
 	}
-	return crypto.PubkeyToAddress(*pub), nil
+	return common.BytesToAddress(crypto.Keccak256(pub[1:])[12:]), nil
 }
 
 // Grantee parses GranteeKey.
@@ -248,11 +272,7 @@ func (g *Grant) GranteeAddress() (common.Address, error) {
 	if err != nil {
 		return common.Address{}, err
 	}
-	ek, err := crypto.DecompressPubkey(k.SerializeCompressed())
-	if err != nil {
-		return common.Address{}, fmt.Errorf("%w: grantee key", ErrMalformed)
-	}
-	return crypto.PubkeyToAddress(*ek), nil
+	return addressOf(k), nil
 }
 
 // Window returns the validity window.

@@ -210,9 +210,8 @@ func linkBytes(s string) ([]byte, error) {
 }
 
 func addressOf(pub *secp256k1.PublicKey) common.Address {
-	ek, err := crypto.DecompressPubkey(pub.SerializeCompressed())
-	if err != nil {
-		return common.Address{}
-	}
-	return crypto.PubkeyToAddress(*ek)
+	// The Ethereum address: the last 20 bytes of the Keccak-256 of the
+	// uncompressed point without its 0x04 prefix (what crypto.PubkeyToAddress
+	// does, without decompressing the key a second time).
+	return common.BytesToAddress(crypto.Keccak256(pub.SerializeUncompressed()[1:])[12:])
 }
