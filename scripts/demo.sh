@@ -69,7 +69,7 @@ get() {
 # expect WHAT NEEDLE: the last refused command's error must contain NEEDLE.
 expect() { grep -qF -- "$2" <<<"$out" || fail "$1: want an error with \"$2\", got: $out"; }
 
-# start NAME FIELD CMD...: run a long-lived command, wait (30 s at most) for
+# start NAME FIELD CMD...: run a long-lived command, wait (60 s at most) for
 # its first line, a JSON object with FIELD. Stops the demo, naming NAME, if
 # the command exits first or prints no such line.
 start() {
@@ -78,13 +78,14 @@ start() {
 	local pid=$!
 	pids+=("$pid")
 	eval "${name}_pid=$pid"
-	for _ in $(seq 300); do
+	local deadline=$((SECONDS + 60))
+	while ((SECONDS < deadline)); do
 		[ -s "$work/$name.out" ] && jq -e --arg f "$field" '.[$f] // empty' "$work/$name.out" >/dev/null 2>&1 && return 0
 		kill -0 "$pid" 2>/dev/null || { sed 's/^/      │ /' "$work/$name.err"; fail "$name exited before it was ready"; }
 		sleep 0.1
 	done
 	sed 's/^/      │ /' "$work/$name.err"
-	fail "$name did not print its ready line (with .$field) within 30 s"
+	fail "$name did not print its ready line (with .$field) within 60 s"
 }
 stop() { local v="${1}_pid"; kill "${!v}" 2>/dev/null; wait "${!v}" 2>/dev/null; }
 
