@@ -12,7 +12,9 @@ BIN      := bin/healthwallet
 TESTENV  := LANG=en_US.UTF-8 LC_ALL= LC_MESSAGES=
 
 # Opens the desktop app, with a local devnet and revocation relay started
-# beside it (scripts/run.sh) unless they are already running.
+# beside it on free ports (scripts/run.sh), unless the devnet file's chain is
+# running or HW_CHAIN_RPC/HW_REGISTRY and HW_RELAY name others; what it
+# started stops when the app closes.
 .PHONY: run
 run: $(BIN)
 	./scripts/run.sh ./$(BIN) $(ARGS)

@@ -4,7 +4,13 @@
 # own wallet home; they talk only over loopback libp2p and JSON-RPC.
 #
 # Prints a short transcript and exits non-zero as soon as a step does not
-# behave as stated. Usage: scripts/demo.sh [BINARY]   (default bin/healthwallet)
+# behave as stated. Every command is checked where it runs: its exit status,
+# and the value the next step needs (a link, an id, a count) parsed with jq
+# and required to be there. So a failed grant stops the demo at the grant,
+# with its own error, and is never reported later as a failed redeem.
+#
+# Usage: scripts/demo.sh [BINARY]   (default bin/healthwallet)
+# shellcheck disable=SC2154 # get and refused set variables by name
 set -uo pipefail
 bin=$(realpath "${1:-bin/healthwallet}")
 [ -x "$bin" ] || { echo "demo: no binary at $bin (run make build)"; exit 2; }
@@ -13,11 +19,14 @@ command -v jq >/dev/null || { echo "demo: needs jq (apt-get install jq)"; exit 2
 work=$(mktemp -d)
 pids=()
 cleanup() {
+	trap '' INT TERM
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 export HW_PASSPHRASE="correct horse battery staple"
 export HW_DEVNET_FILE="$work/devnet.json"
@@ -25,102 +34,167 @@ export LANG=C.UTF-8
 step=0
 ok()   { step=$((step + 1)); printf '%2d. ✓ %s\n' "$step" "$*"; }
 fail() { printf '    ✗ %s\n' "$*"; exit 1; }
-hw()   { local home=$1; shift; "$bin" --home "$work/$home" "$@"; }
 
-# start NAME CMD...: run a long-lived command, wait for its first JSON line.
+# These helpers set variables instead of printing, so that fail ends the
+# demo (inside $(...) it would only end a subshell).
+
+# run WHAT HOME ARGS...: run the binary on the wallet in $work/HOME; its
+# stdout is in $work/out, its stderr in $work/err. Stops the demo, naming
+# WHAT and showing the error, if the command fails.
+run() {
+	local what=$1 home=$2; shift 2
+	"$bin" --home "$work/$home" "$@" >"$work/out" 2>"$work/err" || {
+		local rc=$?
+		sed 's/^/      │ /' "$work/err"
+		fail "$what: exit status $rc"
+	}
+}
+# refused WHAT HOME ARGS...: as run, for a command that must fail; its
+# one-line error is in $out. Stops the demo if the command succeeds.
+refused() {
+	local what=$1 home=$2; shift 2
+	if "$bin" --home "$work/$home" "$@" >"$work/out" 2>"$work/err"; then
+		fail "$what: the command succeeded"
+	fi
+	out=$(cat "$work/err")
+}
+# get VAR WHAT FILTER [FILE]: VAR = jq -r FILTER of FILE (default: the
+# last command's stdout). Stops the demo, naming WHAT, if FILE is not JSON
+# or the value is missing, null, false or empty.
+get() {
+	local var=$1 what=$2 filter=$3 file=${4:-$work/out} v
+	v=$(jq -er "$filter" "$file" 2>/dev/null) && [ -n "$v" ] ||
+		fail "$what: no $filter in the output: $(head -c 300 "$file")"
+	printf -v "$var" '%s' "$v"
+}
+# expect WHAT NEEDLE: the last refused command's error must contain NEEDLE.
+expect() { grep -qF -- "$2" <<<"$out" || fail "$1: want an error with \"$2\", got: $out"; }
+
+# start NAME FIELD CMD...: run a long-lived command, wait (60 s at most) for
+# its first line, a JSON object with FIELD. Stops the demo, naming NAME, if
+# the command exits first or prints no such line.
 start() {
-	local name=$1; shift
+	local name=$1 field=$2; shift 2
 	"$@" >"$work/$name.out" 2>"$work/$name.err" &
-	pids+=($!)
-	eval "${name}_pid=$!"
-	for _ in $(seq 300); do [ -s "$work/$name.out" ] && return 0; sleep 0.1; done
-	cat "$work/$name.err"; fail "$name did not start"
+	local pid=$!
+	pids+=("$pid")
+	eval "${name}_pid=$pid"
+	local deadline=$((SECONDS + 60))
+	while ((SECONDS < deadline)); do
+		[ -s "$work/$name.out" ] && jq -e --arg f "$field" '.[$f] // empty' "$work/$name.out" >/dev/null 2>&1 && return 0
+		kill -0 "$pid" 2>/dev/null || { sed 's/^/      │ /' "$work/$name.err"; fail "$name exited before it was ready"; }
+		sleep 0.1
+	done
+	sed 's/^/      │ /' "$work/$name.err"
+	fail "$name did not print its ready line (with .$field) within 60 s"
 }
 stop() { local v="${1}_pid"; kill "${!v}" 2>/dev/null; wait "${!v}" 2>/dev/null; }
 
 # --- the chain and the relay ---------------------------------------------
-start devnet "$bin" devnet --port 0 --datadir "$work/chain"
-ok "devnet: chain $(jq -r .chainId "$work/devnet.out"), registry $(jq -r .registry "$work/devnet.out") at $(jq -r .rpc "$work/devnet.out")"
-start relay "$bin" relay --listen 127.0.0.1:0
-relay=$(jq -r .url "$work/relay.out")
+start devnet registry "$bin" devnet --port 0 --datadir "$work/chain"
+get chain "devnet" .chainId "$work/devnet.out"
+get registry "devnet" .registry "$work/devnet.out"
+get rpc "devnet" .rpc "$work/devnet.out"
+[ -s "$HW_DEVNET_FILE" ] || fail "devnet: wrote no $HW_DEVNET_FILE"
+ok "devnet: chain $chain, registry $registry at $rpc"
+start relay url "$bin" relay --listen 127.0.0.1:0
+get relay "relay" .url "$work/relay.out"
+[[ $relay == http://127.0.0.1:* ]] || fail "relay: url $relay is not on loopback"
 ok "relay at $relay pays revocation gas (the patient's wallet holds no ETH)"
 
 # --- four wallets --------------------------------------------------------
+declare -A did
 for who in patient specialist family second; do
-	hw $who init >/dev/null || fail "init $who"
+	run "init $who" $who init --json
+	run "whoami $who" $who whoami --json
+	get d "whoami $who" .did
+	[[ $d == did:key:* ]] || fail "whoami $who: $d is not a did:key"
+	did[$who]=$d
 done
-did() { hw "$1" whoami --json | jq -r .did; }
 ok "wallets: patient, specialist, family member, second specialist"
 
-fixture=$(ls "$(dirname "$0")"/../testdata/fhir/synthea/Marguerita_Reilly_*.json.gz)
-gunzip -c "$fixture" >"$work/marguerita.json"
-n=$(hw patient import "$work/marguerita.json" --json | jq '.[0].added')
+fixture=$(ls "$(dirname "$0")"/../testdata/fhir/synthea/Marguerita_Reilly_*.json.gz) || fail "no Synthea fixture"
+gunzip -c "$fixture" >"$work/marguerita.json" || fail "gunzip $fixture"
+run "patient import" patient import "$work/marguerita.json" --json
+get n "patient import" '.[0].added'
 [ "$n" = 548 ] || fail "patient imported $n resources, want 548"
 ok "patient imports a Synthea bundle: $n resources"
 
-start node "$bin" --home "$work/patient" node --json --listen /ip4/127.0.0.1/tcp/0
-ok "patient's node $(jq -r .peerId "$work/node.out" | cut -c1-16)… serves on loopback"
+start node peerId "$bin" --home "$work/patient" node --json --listen /ip4/127.0.0.1/tcp/0
+get peer "node" .peerId "$work/node.out"
+ok "patient's node $(cut -c1-16 <<<"$peer")… serves on loopback"
 
 # --- patient → specialist: labs and medications, one hour -----------------
-g1=$(hw patient grant --to "$(did specialist)" --category labs --category medications --for 1h --json) || fail "grant to specialist"
-link1=$(jq -r .link <<<"$g1")
-ok "patient shares labs and medications with the specialist for 1 hour ($(jq -r .link <<<"$g1" | wc -c) characters, EIP-712 signed, sealed to the specialist)"
+run "grant to the specialist" patient grant --to "${did[specialist]}" --category labs --category medications --for 1h --json
+get link1 "grant to the specialist" .link
+ok "patient shares labs and medications with the specialist for 1 hour (${#link1} characters, EIP-712 signed, sealed to the specialist)"
 
-hw specialist redeem "$link1" --out "$work/specialist" --json >"$work/r1.json" 2>"$work/r1.err" || { cat "$work/r1.err"; fail "specialist redeem"; }
-got=$(jq -r .file "$work/r1.json")
-hw patient export --category labs --category medications --out "$work/expected.json" 2>/dev/null || fail "export"
+run "specialist redeem" specialist redeem "$link1" --out "$work/specialist" --json
+cp "$work/out" "$work/r1.json"
+get got "specialist redeem" .file "$work/r1.json"
+get resources "specialist redeem" .resources "$work/r1.json"
+[ -s "$got" ] || fail "specialist redeem: no bundle at $got"
+run "export" patient export --category labs --category medications --out "$work/expected.json"
 # The package travels as one object per group of records; the redeemed
 # Bundle merges them, so compare the resources as a set.
-diff <(jq -S '[.entry[].resource] | sort' "$got") <(jq -S '[.entry[].resource] | sort' "$work/expected.json") >/dev/null ||
+jq -Se '[.entry[].resource] | sort' "$got" >"$work/got.sorted" || fail "specialist redeem: $got is not a FHIR Bundle"
+jq -Se '[.entry[].resource] | sort' "$work/expected.json" >"$work/expected.sorted" || fail "export: not a FHIR Bundle"
+cmp -s "$work/got.sorted" "$work/expected.sorted" ||
 	fail "the specialist's bundle differs in content from the share package"
-ok "specialist redeems: $(jq .resources "$work/r1.json") resources, identical in content to the share package"
+ok "specialist redeems: $resources resources, identical in content to the share package"
 
 # --- patient → family (delegable), family → second specialist -------------
-link2=$(hw patient grant --to "$(did family)" --category labs --category medications --for 7d --delegable 1 --json | jq -r .link)
-hw family redeem "$link2" >/dev/null 2>&1 || fail "family redeem"
+run "grant to the family member" patient grant --to "${did[family]}" --category labs --category medications --for 7d --delegable 1 --json
+get link2 "grant to the family member" .link
+run "family redeem" family redeem "$link2" --json
+get _ "family redeem" .resources
 ok "patient gives the family member a delegable grant for 7 days; family redeems"
-link3=$(hw family delegate "$link2" --to "$(did second)" --for 24h --category labs 2>/dev/null) || fail "delegate"
-hw second redeem "$link3" --out "$work/second" --json >"$work/r3.json" 2>&1 || fail "second specialist redeem"
-meds=$(jq '[.entry[].resource | select(.resourceType == "MedicationRequest")] | length' "$(jq -r .file "$work/r3.json")")
-labs=$(jq '[.entry[].resource | select(.resourceType == "Observation")] | length' "$(jq -r .file "$work/r3.json")")
+run "delegate to the second specialist" family delegate "$link2" --to "${did[second]}" --for 24h --category labs
+link3=$(cat "$work/out")
+[ -n "$link3" ] && [ "$(wc -l <"$work/out")" = 1 ] || fail "delegate to the second specialist: want one link, got: $(head -c 300 "$work/out")"
+run "second specialist redeem" second redeem "$link3" --out "$work/second" --json
+get bundle3 "second specialist redeem" .file
+get meds "second specialist redeem" '[.entry[].resource | select(.resourceType == "MedicationRequest")] | length' "$bundle3"
+get labs "second specialist redeem" '[.entry[].resource | select(.resourceType == "Observation")] | length' "$bundle3"
 [ "$meds" = 0 ] && [ "$labs" -gt 0 ] || fail "the labs-only delegate received $meds medications and $labs observations"
 ok "family delegates labs to a second specialist for 24 hours; the second specialist redeems $labs observations and no medication"
 
 # --- fault: a grant presented by the wrong wallet --------------------------
-out=$(hw family redeem "$link1" 2>&1) && fail "the family member redeemed the specialist's grant"
-grep -q "this link is not addressed to this wallet" <<<"$out" || fail "wrong wallet: $out"
+refused "the family member redeeming the specialist's grant" family redeem "$link1"
+expect "wrong wallet" "this link is not addressed to this wallet"
 ok "the specialist's link presented by the family member's wallet is refused: $out"
 
 # --- revocation through the relay -----------------------------------------
-fam=$(hw patient grants --json | jq -r --arg d "$(did family)" '.[] | select(.grantee == $d) | .id')
-hw patient revoke "$fam" --relay "$relay" >/dev/null 2>&1 || fail "revoke through the relay"
+run "grants" patient grants --json
+export GRANTEE=${did[family]}
+get fam "grants: the one grant to the family member" '[.[] | select(.grantee == env.GRANTEE) | .id] | if length == 1 then .[0] else empty end'
+run "revoke through the relay" patient revoke "$fam" --relay "$relay"
 ok "patient revokes the family grant through the relay"
-out=$(hw second redeem "$link3" 2>&1) && fail "the second specialist redeemed after revocation"
-grep -q "grant revoked" <<<"$out" || fail "after revocation: $out"
+refused "the second specialist redeeming after revocation" second redeem "$link3"
+expect "after revocation" "grant revoked"
 ok "the second specialist's next redeem is refused: $out"
-out=$(hw second redeem "$link3" --skip-local-checks 2>&1) && fail "the patient's node served a revoked chain"
-grep -q "node refused the grant: grant revoked" <<<"$out" || fail "node after revocation: $out"
+refused "the patient's node serving a revoked chain" second redeem "$link3" --skip-local-checks
+expect "node after revocation" "node refused the grant: grant revoked"
 ok "the patient's node refuses to serve it too: $out"
 
 # --- the access log -------------------------------------------------------
 stop node
-log=$(hw patient access --json)
-served=$(jq '[.[] | select(.granted)] | length' <<<"$log")
-refused=$(jq '[.[] | select(.granted | not)] | length' <<<"$log")
+run "access log" patient access --json
+get served "access log" '[.[] | select(.granted)] | length'
+get denied "access log" '[.[] | select(.granted | not)] | length'
 [ "$served" = 3 ] || fail "access log shows $served served redemptions, want 3"
-[ "$refused" -ge 1 ] || fail "access log shows no refusal"
-ok "the patient's access log lists every redemption: $served served, $refused refused"
+[ "$denied" -ge 1 ] || fail "access log shows no refusal"
+ok "the patient's access log lists every redemption: $served served, $denied refused"
 
 # --- fault: patient's node offline ------------------------------------------
-out=$(hw specialist redeem "$link1" 2>&1) && fail "redeemed with the patient's node offline"
-peer=$(jq -r .peerId "$work/node.out")
-grep -q "$peer" <<<"$out" || fail "node offline: $out"
+refused "redeem with the patient's node offline" specialist redeem "$link1"
+expect "node offline" "$peer"
 ok "patient's node offline: the error names the peer: $(cut -c1-110 <<<"$out")…"
 
 # --- fault: chain RPC stopped ----------------------------------------------
 stop devnet
-out=$(hw specialist redeem "$link1" --mirror-max-age 0 2>&1) && fail "redeemed with the chain down"
-grep -q "revocation status unknown" <<<"$out" || fail "chain down: $out"
+refused "redeem with the chain down" specialist redeem "$link1" --mirror-max-age 0
+expect "chain down" "revocation status unknown"
 ok "chain RPC stopped: redeem refused, fail closed: $(cut -c1-100 <<<"$out")"
 
 echo "demo: all $step steps behaved as stated"
