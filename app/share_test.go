@@ -122,7 +122,7 @@ func TestShareFlow(t *testing.T) {
 	// The QR code holds the link.
 	qr := filepath.Join(t.TempDir(), "qr.png")
 	os.WriteFile(qr, v.result.png, 0o600)
-	if link, err := decodeQRImage(qr); err != nil || link != v.result.issued.Link {
+	if link, err := wallet.ReadLinkQR(qr); err != nil || link != v.result.issued.Link {
 		t.Fatalf("QR code reads %.40q, %v", link, err)
 	}
 	test.Tap(v.result.copy)

@@ -131,7 +131,7 @@ func (v *sharedWithMeView) chooseQR() {
 func (v *sharedWithMeView) readQR(path string) {
 	var link string
 	v.u.run(func() (err error) {
-		link, err = decodeQRImage(path)
+		link, err = wallet.ReadLinkQR(path)
 		return err
 	}, func(err error) {
 		if err != nil {

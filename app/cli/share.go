@@ -228,7 +228,7 @@ func readLink(arg string) (string, error) {
 	if s := strings.TrimSpace(string(b)); strings.HasPrefix(s, grant.LinkPrefix) {
 		return s, nil
 	}
-	return decodeQRImage(arg)
+	return wallet.ReadLinkQR(arg)
 }
 
 type redeemJSON struct {

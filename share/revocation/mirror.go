@@ -116,8 +116,15 @@ type Mirror struct {
 	src Source
 	cfg Config
 
-	mu sync.Mutex // one sync at a time
+	mu        sync.Mutex // one sync at a time
+	persisted time.Time  // syncedAt this Mirror last wrote (under mu)
 }
+
+// syncedAtEvery is how often a sync that found no new block writes its
+// time to the file. A serving node syncs every 500 ms; the freshness
+// policy counts in minutes, and a syncedAt up to this much older than the
+// truth only makes the mirror look staler, never fresher.
+const syncedAtEvery = time.Second
 
 // Open opens or creates the mirror at path for one registry on one chain.
 // A file made for another chain or registry is reset.
@@ -213,6 +220,10 @@ func (m *Mirror) Sync(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	now := m.cfg.Now()
+	if next > head && !m.persisted.IsZero() && now.Sub(m.persisted) >= 0 && now.Sub(m.persisted) < syncedAtEvery {
+		return nil // nothing new, and syncedAt was written just now
+	}
 	for from := next; from <= head; from += m.cfg.ChunkSize {
 		to := min(from+m.cfg.ChunkSize-1, head)
 		evs, err := m.src.Events(ctx, from, to)
@@ -258,9 +269,13 @@ func (m *Mirror) Sync(ctx context.Context) error {
 			return err
 		}
 	}
-	return m.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketMeta).Put(keySyncedAt, be(uint64(m.cfg.Now().UnixNano())))
+	err = m.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put(keySyncedAt, be(uint64(now.UnixNano())))
 	})
+	if err == nil {
+		m.persisted = now
+	}
+	return err
 }
 
 // rewind checks the remembered blocks against the chain and returns the
@@ -316,6 +331,7 @@ func (m *Mirror) rewind(ctx context.Context, head uint64) (uint64, error) {
 // rollback forgets events and hashes above block keep. The mirror is no
 // longer fresh until the next complete sync.
 func (m *Mirror) rollback(keep uint64) error {
+	m.persisted = time.Time{}
 	return m.db.Update(func(tx *bolt.Tx) error {
 		eb := tx.Bucket(bucketEvents)
 		c := eb.Cursor()
@@ -344,6 +360,7 @@ func (m *Mirror) rollback(keep uint64) error {
 
 // reset forgets everything the mirror learned, freshness included.
 func (m *Mirror) reset() error {
+	m.persisted = time.Time{}
 	return m.db.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bucketEvents, bucketHashes} {
 			if err := tx.DeleteBucket(b); err != nil {

@@ -414,3 +414,37 @@ func TestUnreadableMirrorIsAnError(t *testing.T) {
 		t.Fatalf("RevokedAt of a missing file answered %v", at)
 	}
 }
+
+// A sync that finds no new block writes syncedAt at most once a second (a
+// serving node syncs every 500 ms); a new block, or a later second, is
+// written at once.
+func TestIdleSyncWritesSyncedAtOncePerSecond(t *testing.T) {
+	f := chainWith(5, 2)
+	c := &clock{time.Unix(1795000000, 0)}
+	m := open(t, filepath.Join(t.TempDir(), "m.db"), f, c)
+	if err := m.Sync(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	first := status(t, m).SyncedAt
+	c.t = c.t.Add(300 * time.Millisecond)
+	if err := m.Sync(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got := status(t, m).SyncedAt; !got.Equal(first) {
+		t.Fatalf("idle sync 300 ms later rewrote syncedAt: %v, was %v", got, first)
+	}
+	f.addBlock(0)
+	if err := m.Sync(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got := status(t, m).SyncedAt; !got.Equal(c.t) {
+		t.Fatalf("sync with a new block: syncedAt %v, want %v", got, c.t)
+	}
+	c.t = c.t.Add(2 * time.Second)
+	if err := m.Sync(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got := status(t, m).SyncedAt; !got.Equal(c.t) {
+		t.Fatalf("idle sync 2 s later: syncedAt %v, want %v", got, c.t)
+	}
+}

@@ -1,0 +1,12 @@
+package wallet
+
+import (
+	"github.com/healthwallet/healthwallet/internal/qrimage"
+	"github.com/healthwallet/healthwallet/share/grant"
+)
+
+// ReadLinkQR reads a grant link (or a key-bundle link) from a QR code
+// image, for "redeem from a picture" in the app and the CLI.
+func ReadLinkQR(path string) (string, error) {
+	return qrimage.Read(path, grant.LinkPrefix, grant.BundlePrefix)
+}
