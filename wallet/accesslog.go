@@ -15,7 +15,9 @@ import (
 )
 
 // AccessEntry is one line of the access log: a presentation of one of this
-// wallet's grants to its node.
+// wallet's grants to its node, or to one of its keepers (Keeper set). A
+// keeper keeps its records in this same format, and the patient's wallet
+// merges them (SyncKeepers).
 type AccessEntry struct {
 	Time      time.Time `json:"time"`
 	Peer      string    `json:"peer"`
@@ -29,6 +31,20 @@ type AccessEntry struct {
 	// Suppressed counts the same peer's refusals left out of the log
 	// before this one (the node bounds logged refusals).
 	Suppressed int `json:"suppressed,omitempty"`
+	// Keeper names the keeper the grant was presented to ("" for this
+	// wallet's own node); KeeperID is its id in this wallet and KeeperSeq
+	// the record's sequence number there (merges skip records they have).
+	Keeper    string `json:"keeper,omitempty"`
+	KeeperID  string `json:"keeperId,omitempty"`
+	KeeperSeq uint64 `json:"keeperSeq,omitempty"`
+}
+
+// accessEntryOf is the access-log entry of a presentation: the one format
+// of the patient's node and of keepers.
+func accessEntryOf(a serve.Access) AccessEntry {
+	return AccessEntry{Time: a.Time, Peer: a.Peer.String(), Grant: hex.EncodeToString(a.GrantHash[:]),
+		Root: hex.EncodeToString(a.RootHash[:]), Grantee: a.Grantee.Hex(), Links: a.Links, Granted: a.Granted,
+		Reason: a.Reason, ExpiresAt: a.ExpiresAt, Suppressed: a.Suppressed}
 }
 
 // RecordAccess appends to the access log.
@@ -37,10 +53,7 @@ func (w *Wallet) RecordAccess(a serve.Access) error {
 	if err != nil {
 		return err
 	}
-	e := AccessEntry{Time: a.Time, Peer: a.Peer.String(), Grant: hex.EncodeToString(a.GrantHash[:]),
-		Root: hex.EncodeToString(a.RootHash[:]), Grantee: a.Grantee.Hex(), Links: a.Links, Granted: a.Granted,
-		Reason: a.Reason, ExpiresAt: a.ExpiresAt, Suppressed: a.Suppressed}
-	b, _ := json.Marshal(e)
+	b, _ := json.Marshal(accessEntryOf(a))
 	return cat.Put(catalog.AccessLog, catalog.NewID(), b)
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/healthwallet/healthwallet/ipfs"
 	"github.com/healthwallet/healthwallet/share/grant"
@@ -181,9 +182,16 @@ func scopeOf(recs []Record) (types, cats, sensitive []string) {
 	return keys(tset), keys(cset), keys(sset)
 }
 
+// parseProviders encodes provider multiaddrs: libp2p peers (ending in
+// /p2p/ID, relayed ones too) and HTTP gateways (ending in /http, no /p2p:
+// a Kubo replica's gateway, see KeeperProviders).
 func parseProviders(addrs []string) ([][]byte, error) {
 	var out [][]byte
 	for _, a := range addrs {
+		if m, err := ma.NewMultiaddr(a); err == nil && isGatewayAddr(m) {
+			out = append(out, m.Bytes())
+			continue
+		}
 		ai, err := peer.AddrInfoFromString(a)
 		if err != nil {
 			return nil, fmt.Errorf("provider %q is not a multiaddr with /p2p/: %w", a, err)
@@ -194,6 +202,19 @@ func parseProviders(addrs []string) ([][]byte, error) {
 		}
 	}
 	return out, nil
+}
+
+// isGatewayAddr reports whether m is an HTTP(S) gateway's address: it ends
+// in /http (or /https) and names no peer.
+func isGatewayAddr(m ma.Multiaddr) bool {
+	last := ""
+	hasPeer := false
+	ma.ForEach(m, func(c ma.Component) bool {
+		last = c.Protocol().Name
+		hasPeer = hasPeer || c.Protocol().Code == ma.P_P2P
+		return true
+	})
+	return !hasPeer && (last == "http" || last == "https")
 }
 
 // saveIssued stores an issued (or delegated) grant.

@@ -114,7 +114,12 @@ func (w *Wallet) ObjectRoots() ([]cid.Cid, error) {
 		roots = append(roots, ref.Root)
 		return nil
 	})
-	return roots, err
+	if err != nil {
+		return nil, err
+	}
+	// A keeper's wallet also keeps the packages it holds for patients.
+	kept, err := keptRoots(cat)
+	return append(roots, kept...), err
 }
 
 // GC deletes every block no catalog-referenced object needs.

@@ -33,6 +33,16 @@
 // Limits.SessionsPerPeer open sessions (presenting the same grant again
 // replaces its session), and all peers together at most Limits.Sessions.
 // Beyond that the node refuses with a reason that says so.
+//
+// # Keepers
+//
+// A keeper serves the packages of several patients ([NewKeeperServer]).
+// It takes the patient from the chain's root grant, and honours the chain
+// only if that patient enrolled the keeper ([Holdings.Enrolled]) and every
+// package the grant names is held for that patient ([Holdings.Holds]); the
+// gate then hands out only blocks of roots still held for the patient.
+// Everything else (proof of possession, revocation, limits) is as on the
+// patient's own node, and each [Access] names the patient it concerns.
 package serve
 
 import (
@@ -73,6 +83,10 @@ var ErrRefused = errors.New("node refused the grant")
 
 // Access is one presentation, as the patient's access log keeps it.
 type Access struct {
+	// Patient is the root issuer the presentation concerns: the node's own
+	// patient, or on a keeper the enrolled patient the chain claims (zero
+	// when it names none the keeper keeps for).
+	Patient   common.Address
 	Time      time.Time
 	Peer      peer.ID
 	GrantHash [32]byte       // the presented grant
@@ -119,7 +133,21 @@ const (
 	reasonPeerSessions = "too many open sessions for this peer"
 	reasonBusy         = "the node holds too many open sessions; try again later"
 	reasonRevoked      = "grant revoked"
+	// ReasonNotKept: a keeper refuses a chain whose patient did not enrol it.
+	ReasonNotKept = "this keeper does not keep for the grant's patient"
+	// ReasonNotHeld: a keeper refuses a grant naming a package it does not
+	// hold for the grant's patient.
+	ReasonNotHeld = "this keeper does not hold the granted package for the grant's patient"
 )
+
+// Holdings is what a keeper knows of the patients it keeps for.
+type Holdings interface {
+	// Enrolled reports whether patient enrolled the keeper.
+	Enrolled(patient common.Address) bool
+	// Holds reports whether the keeper holds the DAG under root for
+	// patient.
+	Holds(patient common.Address, root cid.Cid) bool
+}
 
 type peerState struct {
 	limiter    *rate.Limiter
@@ -129,6 +157,7 @@ type peerState struct {
 }
 
 type session struct {
+	patient common.Address
 	chain   grant.Chain
 	roots   []cid.Cid
 	expires time.Time
@@ -138,6 +167,7 @@ type session struct {
 // Server verifies presented grants and gates bitswap by them.
 type Server struct {
 	patient  common.Address
+	holdings Holdings // nil on the patient's own node
 	policy   grant.Policy
 	onAccess func(Access)
 
@@ -157,6 +187,16 @@ func NewServer(h host.Host, patient common.Address, policy grant.Policy, onAcces
 	s := &Server{patient: patient, policy: policy, onAccess: onAccess, limits: DefaultLimits,
 		sessions: map[peer.ID][]session{}, revoked: map[[32]byte]bool{}, peers: map[peer.ID]*peerState{}}
 	h.SetStreamHandler(ProtocolID, s.handle)
+	return s
+}
+
+// NewKeeperServer registers the protocol on a keeper's host h: chains are
+// honoured for every patient holdings says is enrolled, for the packages
+// held for that patient (see the package doc's "Keepers"). onAccess may be
+// nil.
+func NewKeeperServer(h host.Host, holdings Holdings, policy grant.Policy, onAccess func(Access)) *Server {
+	s := NewServer(h, common.Address{}, policy, onAccess)
+	s.holdings = holdings
 	return s
 }
 
@@ -280,10 +320,22 @@ func (s *Server) handle(st network.Stream) {
 		return
 	}
 	chain, err := grant.DecodeChain(buf)
+	if err == nil && len(chain) == 0 {
+		err = errors.New("empty grant chain")
+	}
 	if err != nil {
 		refuse(err.Error())
 		return
 	}
+	issuer := s.patient
+	if s.holdings != nil {
+		// The claimed root issuer; grant.Verify below requires it signed.
+		if issuer = chain[0].Issuer; !s.holdings.Enrolled(issuer) {
+			refuse(ReasonNotKept)
+			return
+		}
+	}
+	a.Patient = issuer
 	a.Links = len(chain)
 	if h, err := chain.Leaf().Hash(); err == nil {
 		a.GrantHash = h
@@ -310,7 +362,7 @@ func (s *Server) handle(st network.Stream) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), streamTimeout)
 	defer cancel()
-	v, err := grant.Verify(ctx, chain, s.policy, grant.Request{Issuer: s.patient, Challenge: challenge, Proof: proof, Operations: grant.Read})
+	v, err := grant.Verify(ctx, chain, s.policy, grant.Request{Issuer: issuer, Challenge: challenge, Proof: proof, Operations: grant.Read})
 	if err != nil {
 		refuse(err.Error())
 		return
@@ -322,11 +374,15 @@ func (s *Server) handle(st network.Stream) {
 			refuse("malformed package CID")
 			return
 		}
+		if s.holdings != nil && !s.holdings.Holds(issuer, c) {
+			refuse(ReasonNotHeld)
+			return
+		}
 		roots = append(roots, c)
 	}
 	// Only now is the grantee more than what the presenter wrote.
 	a.Grantee, _ = chain.Leaf().GranteeAddress()
-	if reason := s.open(a.Peer, session{chain: chain, roots: roots, expires: v.ExpiresAt, leaf: a.GrantHash}); reason != "" {
+	if reason := s.open(a.Peer, session{patient: issuer, chain: chain, roots: roots, expires: v.ExpiresAt, leaf: a.GrantHash}); reason != "" {
 		refuse(reason)
 		return
 	}
@@ -409,7 +465,8 @@ func (s *Server) Allowed(p peer.ID, root cid.Cid) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, ss := range s.sessions[p] {
-		if now.Before(ss.expires) && slices.Contains(ss.roots, root) && !s.revokedLocked(ss.chain) {
+		if now.Before(ss.expires) && slices.Contains(ss.roots, root) && !s.revokedLocked(ss.chain) &&
+			(s.holdings == nil || s.holdings.Holds(ss.patient, root)) {
 			return true
 		}
 	}

@@ -69,11 +69,20 @@ const (
 	// Public lists objects the node serves to anyone: grant key bundles,
 	// whose key travels in their link.
 	Public Bucket = "public"
+	// Keepers lists this wallet's keepers and Kubo replicas, with what was
+	// pushed to them and how far their access records were merged.
+	Keepers Bucket = "keepers"
+	// KeptPatients, KeptPackages and KeptAccess are a keeper's: one entry
+	// per enrolled patient, per package root held for a patient, and per
+	// presentation of a patient's grant to the keeper.
+	KeptPatients Bucket = "keptpatients"
+	KeptPackages Bucket = "keptpackages"
+	KeptAccess   Bucket = "keptaccess"
 
 	meta Bucket = "meta"
 )
 
-var buckets = []Bucket{Records, Grants, AccessLog, Settings, Objects, Dedup, Public, meta}
+var buckets = []Bucket{Records, Grants, AccessLog, Settings, Objects, Dedup, Public, Keepers, KeptPatients, KeptPackages, KeptAccess, meta}
 
 var (
 	keySchema   = []byte("schema")
