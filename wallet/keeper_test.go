@@ -15,6 +15,7 @@ import (
 	"github.com/healthwallet/healthwallet/internal/plaintext"
 	"github.com/healthwallet/healthwallet/internal/testclock"
 	"github.com/healthwallet/healthwallet/ipfs"
+	"github.com/healthwallet/healthwallet/share/grant"
 	"github.com/healthwallet/healthwallet/share/keep"
 	"github.com/healthwallet/healthwallet/share/serve"
 	"github.com/healthwallet/healthwallet/wallet/fhir"
@@ -196,3 +197,62 @@ func TestKeeperServesWhilePatientAway(t *testing.T) {
 	}
 }
 
+// TestKeeperKeepsPatientsApart: one keeper keeps for two patients and
+// serves each only its own packages: a grant of patient B naming patient
+// A's package is refused, B's own grant is served.
+func TestKeeperKeepsPatientsApart(t *testing.T) {
+	ctx := context.Background()
+	_, chain := startDevnet(t)
+	a, b := importedPatient(t, "Marguerita_Reilly"), importedPatient(t, "Clemente_Kreiger")
+	keeperW, specialist := newWallet(t), newWallet(t)
+	k, err := keeperW.Keep(ctx, KeeperConfig{Listen: tcpLoopback, Chain: chain})
+	must(t, err)
+	defer k.Close()
+	sel := Selection{Categories: []fhir.Category{fhir.Labs}}
+	grants := map[*Wallet]*IssuedGrant{}
+	for _, p := range []*Wallet{a, b} {
+		_, err := p.AddKeeper(ctx, k.Addrs()[0], "")
+		must(t, err)
+		providers, _ := p.KeeperProviders()
+		g, err := p.IssueGrant(ctx, GrantRequest{To: specialist.Info().DID, Selection: sel, Duration: time.Hour, Providers: providers}, chain)
+		must(t, err)
+		avail, err := p.PushToKeepers(ctx, g.Record)
+		if err != nil || len(avail) != 2 || !avail[1].OK {
+			t.Fatalf("push: %+v %v", avail, err)
+		}
+		grants[p] = g
+	}
+	if k.Patients() != 2 {
+		t.Fatalf("%d patients enrolled, want 2", k.Patients())
+	}
+
+	// B signs a grant naming A's package.
+	forged := *grants[b].Chain[0]
+	forged.Packages = grants[a].Chain[0].Packages
+	forged.Nonce++
+	bKeys, _ := b.Keys()
+	must(t, b.sealAndSign(&forged, bKeys, make([]grant.PackageKey, len(forged.Packages))))
+
+	node, err := specialist.startNode(ctx, ipfs.LoopbackListen, nil)
+	must(t, err)
+	defer node.Close()
+	sKeys, _ := specialist.Keys()
+	kai, _ := peer.AddrInfoFromString(k.Addrs()[0])
+	_, err = serve.Present(ctx, node.Host(), *kai, grant.Chain{&forged}, sKeys.PrivateKey())
+	if !errors.Is(err, serve.ErrRefused) || !strings.Contains(err.Error(), serve.ReasonNotHeld) {
+		t.Fatalf("B's grant naming A's package: %v, want %q", err, serve.ReasonNotHeld)
+	}
+	for _, p := range []*Wallet{a, b} {
+		if _, err := serve.Present(ctx, node.Host(), *kai, grants[p].Chain, sKeys.PrivateKey()); err != nil {
+			t.Fatalf("a patient's own grant: %v", err)
+		}
+	}
+	// The refusal is B's record, not A's.
+	sb, err := b.SyncKeepers(ctx)
+	must(t, err)
+	sa, err := a.SyncKeepers(ctx)
+	must(t, err)
+	if sb.Keepers[0].Records != 2 || sa.Keepers[0].Records != 1 {
+		t.Fatalf("records merged: B %d (want the refusal and its grant), A %d (want its grant)", sb.Keepers[0].Records, sa.Keepers[0].Records)
+	}
+}

@@ -137,4 +137,3 @@ func (c *Client) Status(ctx context.Context) (Status, error) {
 	}
 	return *resp.Status, nil
 }
-
