@@ -77,6 +77,8 @@ func init() {
 		{"delegate", "LINK --to DID --for DURATION [--delegable N] [--category C...] [--include-sensitive S...] [--view-only]", "re-share a grant you hold, within its limits (narrowed: only those objects and keys)", runDelegate},
 		{"access", "[--json]", "the access log: who presented your grants, and what they got", runAccess},
 		{"node", "[--listen MA]... [--allow PEER]... [--gateway ADDR] [--json]", "serve this wallet's shared packages to grantees until interrupted", runNode},
+		{"keeper", "[--listen MA]... [--json]", "keep and serve the encrypted share packages of patients who enrol this wallet as their keeper, until interrupted", runKeeper},
+		{"keepers", "add MULTIADDR/p2p/PEERID [--name TEXT] | add --kubo-api URL [--gateway URL] [--name TEXT] | list [--json] | remove ID | sync [--json]", "the keepers and Kubo replicas that hold your shares while your node is away", runKeepers},
 		{"vault", "login|backup|restore|handover|receive", "Vault custody: log in, escrow the keystore, restore it, hand it (or a grant) over once", runVault},
 		{"devnet", "[--datadir DIR] [--port N]", "run a local chain with the registry; prints one JSON line (rpc, chainId, registry) when ready", runDevnet},
 		{"relay", "[--listen ADDR] [--key HEX] [--gas-per-hour N]", "submit revocations for wallets that hold no ETH", runRelay},

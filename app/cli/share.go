@@ -26,6 +26,9 @@ type grantJSON struct {
 	Signature string      `json:"signature"`
 	ExpiresAt time.Time   `json:"expiresAt"`
 	QR        string      `json:"qr,omitempty"`
+	// AvailableAt says where the grant's packages are: this wallet's node
+	// and each keeper or Kubo replica (ok: it holds them now).
+	AvailableAt []wallet.Availability `json:"availableAt"`
 }
 
 func runGrant(c *ctx, args []string) error {
@@ -70,6 +73,12 @@ func runGrant(c *ctx, args []string) error {
 			return errNoProviders
 		}
 		providers = n.Addrs
+		// Keepers, this node through their relays, Kubo replicas.
+		extra, err := w.KeeperProviders()
+		if err != nil {
+			return err
+		}
+		providers = append(providers, extra...)
 	}
 	s, err := sel.resolve(w)
 	if err != nil {
@@ -84,14 +93,41 @@ func runGrant(c *ctx, args []string) error {
 			return err
 		}
 	}
+	// Every keeper gets the packages before grant returns; one that is down
+	// gets them on the next sync (node syncs every 30 s, or keepers sync).
+	avail, err := w.PushToKeepers(c.Context, g.Record)
+	if err != nil {
+		return err
+	}
 	if *asJSON {
 		leaf := g.Chain.Leaf()
 		return c.printJSON(grantJSON{ID: g.Record.ID.String(), Hash: "0x" + g.Record.Hash, Link: g.Link, TypedData: leaf.PrintedTypedData(),
-			Signature: hexutil.Encode(leaf.Signature), ExpiresAt: g.Record.ExpiresAt, QR: *qrFile})
+			Signature: hexutil.Encode(leaf.Signature), ExpiresAt: g.Record.ExpiresAt, QR: *qrFile, AvailableAt: avail})
 	}
 	fmt.Fprintln(c.Stdout, g.Link)
 	fmt.Fprintf(c.Stderr, "grant %s: %s, until %s\n", g.Record.ID, g.Record.Summary, g.Record.ExpiresAt.Local().Format(time.DateTime))
+	fmt.Fprintln(c.Stderr, availableText(avail))
 	return nil
+}
+
+// availableText is the line saying where a grant's packages are.
+func availableText(avail []wallet.Availability) string {
+	var at, pending []string
+	for _, a := range avail {
+		switch {
+		case a.OK && a.Kind == wallet.KeeperKubo:
+			at = append(at, a.Name+" (stock IPFS replica: ciphertext, no grant checks)")
+		case a.OK:
+			at = append(at, a.Name)
+		default:
+			pending = append(pending, a.Name+" ("+a.Error+")")
+		}
+	}
+	line := "available at: " + strings.Join(at, ", ")
+	if len(pending) > 0 {
+		line += "; not yet at: " + strings.Join(pending, ", ") + ", retried on the next sync"
+	}
+	return line
 }
 
 // writeQR writes the QR code of a link; a link too long for a QR code goes

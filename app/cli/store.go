@@ -80,7 +80,24 @@ func runNode(c *ctx, args []string) error {
 		}
 	}
 	fmt.Fprintln(c.Stderr, "serving; press Ctrl-C to stop")
+	// Keepers get what they lack, and give their access records, every
+	// keeperSyncEvery; the loop ends before the wallet locks.
+	synced := make(chan struct{})
+	go func() {
+		defer close(synced)
+		w.SyncKeepersEvery(c.Context, keeperSyncEvery, func(s wallet.KeeperSync, err error) {
+			if err != nil {
+				fmt.Fprintf(c.Stderr, "healthwallet: warning: keeper sync: %v\n", err)
+			}
+			for _, r := range s.Keepers {
+				if r.Err != nil {
+					fmt.Fprintf(c.Stderr, "healthwallet: warning: keeper %s: %v\n", r.Keeper.Name, r.Err)
+				}
+			}
+		})
+	}()
 	<-c.Context.Done()
+	<-synced
 	served, denied := srv.BlockStats()
 	fmt.Fprintf(c.Stderr, "stopped: %d blocks served, %d requests refused\n", served, denied)
 	return nil
