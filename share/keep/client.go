@@ -53,8 +53,14 @@ func (c *Client) exchange(ctx context.Context, req Request, body func(io.Writer)
 	if err := writeFrame(st, req); err != nil {
 		return Response{}, fmt.Errorf("keeper %s: %w", c.Keeper.ID, err)
 	}
+	r := bufio.NewReader(st)
 	if body != nil {
 		if err := body(st); err != nil {
+			// The keeper may have refused before reading the body (not
+			// enrolled, a malformed header): its answer says why.
+			if resp, rerr := ReadResponse(r); rerr == nil && resp.err() != nil {
+				return resp, resp.err()
+			}
 			st.Reset()
 			return Response{}, err
 		}
@@ -62,7 +68,7 @@ func (c *Client) exchange(ctx context.Context, req Request, body func(io.Writer)
 	if err := st.CloseWrite(); err != nil {
 		return Response{}, fmt.Errorf("keeper %s: %w", c.Keeper.ID, err)
 	}
-	resp, err := ReadResponse(bufio.NewReader(st))
+	resp, err := ReadResponse(r)
 	if err != nil {
 		return Response{}, fmt.Errorf("keeper %s: no answer: %w", c.Keeper.ID, err)
 	}
