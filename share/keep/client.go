@@ -3,6 +3,7 @@ package keep
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -55,22 +56,28 @@ func (c *Client) exchange(ctx context.Context, req Request, body func(io.Writer)
 	}
 	r := bufio.NewReader(st)
 	if body != nil {
-		if err := body(st); err != nil {
-			// The keeper may have refused before reading the body (not
-			// enrolled, a malformed header): its answer says why.
-			if resp, rerr := ReadResponse(r); rerr == nil && resp.err() != nil {
-				return resp, resp.err()
+		// A put's CAR goes only once the keeper said it takes it.
+		resp, err := ReadResponse(r)
+		if err != nil {
+			return Response{}, fmt.Errorf("keeper %s: no answer: %w", c.Keeper.ID, err)
+		}
+		if err := resp.err(); err != nil || !resp.Ready {
+			if err == nil {
+				err = fmt.Errorf("%w: put answered without ready", ErrMalformed)
 			}
+			return resp, err
+		}
+		if err := body(st); err != nil {
 			st.Reset()
 			return Response{}, err
 		}
 	}
-	if err := st.CloseWrite(); err != nil {
-		return Response{}, fmt.Errorf("keeper %s: %w", c.Keeper.ID, err)
-	}
+	// The keeper may have answered and closed already (QUIC then refuses
+	// the close); the answer decides.
+	closeErr := st.CloseWrite()
 	resp, err := ReadResponse(r)
 	if err != nil {
-		return Response{}, fmt.Errorf("keeper %s: no answer: %w", c.Keeper.ID, err)
+		return Response{}, fmt.Errorf("keeper %s: no answer: %w", c.Keeper.ID, errors.Join(err, closeErr))
 	}
 	return resp, resp.err()
 }

@@ -74,13 +74,15 @@ func (s *Server) handle(st network.Stream) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), putTimeout)
 	defer cancel()
-	resp := s.serve(ctx, st.Conn().RemotePeer(), req, r)
+	ready := func() error { return writeFrame(st, Response{Ready: true}) }
+	resp := s.serve(ctx, st.Conn().RemotePeer(), req, r, ready)
 	writeFrame(st, resp)
 }
 
 // serve answers one checked request from the authenticated peer from; r
-// holds what follows the header (a put's CAR).
-func (s *Server) serve(ctx context.Context, from peer.ID, req Request, r io.Reader) Response {
+// holds what follows the header (a put's CAR, which the patient sends only
+// once ready has told it to go ahead).
+func (s *Server) serve(ctx context.Context, from peer.ID, req Request, r io.Reader, ready func() error) Response {
 	fail := func(err error) Response {
 		if s.OnError != nil {
 			s.OnError(fmt.Errorf("keep %s from %s: %w", req.Verb, from, err))
@@ -103,6 +105,9 @@ func (s *Server) serve(ctx context.Context, from peer.ID, req Request, r io.Read
 	}
 	switch req.Verb {
 	case VerbPut:
+		if err := ready(); err != nil {
+			return fail(err)
+		}
 		lr := &limitedReader{r: r, left: MaxPut}
 		if err := s.store.Put(ctx, patient, req.Items, lr); err != nil {
 			if lr.over {

@@ -6,7 +6,9 @@
 // protocol [ProtocolID]: one request per stream, patient → keeper,
 //
 //	patient → keeper: uvarint length ‖ JSON Request
-//	                  [put only: a CARv1 of the items' DAGs, up to MaxPut bytes, then end of stream]
+//	[put only:
+//	keeper → patient: uvarint length ‖ JSON Response {"ready": true} (or a refusal, and no more)
+//	patient → keeper: a CARv1 of the items' DAGs, up to MaxPut bytes, then end of stream]
 //	keeper → patient: uvarint length ‖ JSON Response
 //
 // The first request of a patient is "enrol", carrying an [Enrolment] signed
@@ -136,6 +138,7 @@ type Response struct {
 	Records []AccessRecord `json:"records,omitempty"` // access
 	More    bool           `json:"more,omitempty"`    // access: ask again after the last Seq
 	Status  *Status        `json:"status,omitempty"`  // status
+	Ready   bool           `json:"ready,omitempty"`   // put: send the CAR now
 }
 
 // writeFrame writes uvarint length ‖ JSON of v.
