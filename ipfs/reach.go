@@ -129,9 +129,10 @@ var DefaultRelayLimits = RelayLimits{
 }
 
 // relayBufferSize is the relay's copy buffer per direction of a circuit.
-// libp2p's default of 2 KiB splits a 1 MiB block into 512 yamux frames;
-// 32 KiB keeps relayed throughput near direct (see BenchmarkRelayFetch) at
-// 64 KiB per open circuit.
+// libp2p's default of 2 KiB splits a 1 MiB block into 512 yamux frames:
+// BenchmarkRelayFetch measured a relay/direct throughput ratio of 0.80 with
+// it and 0.94 with 32 KiB (loopback, 2 cores), at 64 KiB of buffers per
+// open circuit.
 const relayBufferSize = 32 << 10
 
 func (l RelayLimits) withDefaults() RelayLimits {

@@ -250,3 +250,59 @@ func TestParseReachability(t *testing.T) {
 		t.Fatal("default reachability: private with relays, auto without")
 	}
 }
+
+// BenchmarkRelayFetch fetches the same 16 MiB object (a share package's
+// size) from the same patient node directly and through a keeper's relay
+// (DefaultRelayLimits), each into a fresh client, over loopback TCP.
+// ratio = relayed throughput / direct throughput (goal ≥ 0.5).
+func BenchmarkRelayFetch(b *testing.B) {
+	const n = 16 << 20
+	ctx := context.Background()
+	keeper := startReachNode(b, 0xa1, NodeConfig{RelayService: true, Reachability: ReachabilityPublic})
+	allow := NewAllowList()
+	patient := startReachNode(b, 0xa2, NodeConfig{Gate: allow, Relays: []peer.AddrInfo{keeper.AddrInfo()}})
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := patient.WaitReservation(wctx); err != nil {
+		b.Fatal(err)
+	}
+	ref, err := patient.store.Import(ctx, randomReader(3, n), n, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	direct := []peer.AddrInfo{{ID: patient.ID(), Addrs: patient.AddrInfo().Addrs}}
+	relayed := []peer.AddrInfo{circuitOnly(b, patient.RelayAddrs())}
+	var dTime, rTime time.Duration
+	seed := byte(0xb0)
+	fetch := func(from []peer.AddrInfo, wantRelayed bool) time.Duration {
+		c := startReachNode(b, seed, NodeConfig{StallTimeout: DefaultStallTimeout})
+		seed++
+		defer c.Close()
+		allow.Allow(c.ID(), ref.Root)
+		start := time.Now()
+		if err := c.Fetch(ctx, ref, from, io.Discard, nil); err != nil {
+			b.Fatal(err)
+		}
+		d := time.Since(start)
+		if c.Relayed(patient.ID()) != wantRelayed {
+			b.Fatalf("relayed = %v, want %v", !wantRelayed, wantRelayed)
+		}
+		return d
+	}
+	b.SetBytes(n)
+	i := 0
+	for b.Loop() {
+		// Alternate the order so neither side always runs second.
+		if i%2 == 0 {
+			dTime += fetch(direct, false)
+			rTime += fetch(relayed, true)
+		} else {
+			rTime += fetch(relayed, true)
+			dTime += fetch(direct, false)
+		}
+		i++
+	}
+	b.ReportMetric(mbps(n, dTime, b.N), "direct-MB/s")
+	b.ReportMetric(mbps(n, rTime, b.N), "relay-MB/s")
+	b.ReportMetric(dTime.Seconds()/rTime.Seconds(), "ratio")
+}
