@@ -21,6 +21,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/p2p/muxer/yamux"
+	"github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/relay"
 	"github.com/libp2p/go-libp2p/p2p/security/noise"
 	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
@@ -73,6 +74,26 @@ type NodeConfig struct {
 	Gate Gate
 	// StallTimeout overrides DefaultStallTimeout for fetches.
 	StallTimeout time.Duration
+
+	// RelayService offers circuit relay v2 to other peers within
+	// RelayLimits, and the AutoNAT service (peers ask it whether they are
+	// dialable): keepers set it.
+	RelayService bool
+	// RelayLimits are the relay service's limits; zero fields take
+	// [DefaultRelayLimits].
+	RelayLimits RelayLimits
+	// RelayClients, when set, decides which peers may hold a reservation
+	// on this node's relay (a keeper: its enrolled patients' nodes); nil
+	// admits any peer within RelayLimits.
+	RelayClients func(peer.ID) bool
+	// Relays are the only relays the node uses (the patient's keepers):
+	// while its reachability is not public it holds a reservation on each
+	// and [Node.RelayAddrs] lists its /p2p-circuit addresses. No relay is
+	// ever discovered: no bootstrap peers, no DHT.
+	Relays []peer.AddrInfo
+	// Reachability: see [Reachability]; the zero value is private when
+	// Relays are set, AutoNAT's answer otherwise.
+	Reachability Reachability
 }
 
 // Node is a running libp2p host with a bitswap server and client over a
@@ -85,9 +106,13 @@ type Node struct {
 	stall time.Duration
 	gate  Gate
 
-	served atomic.Int64 // blocks handed to peers
-	denied atomic.Int64 // block requests refused by the gate
-	roots  rootsCache
+	served    atomic.Int64 // blocks handed to peers
+	denied    atomic.Int64 // block requests refused by the gate
+	roots     rootsCache
+	reach     *reach
+	relay     *relay.Relay
+	stopReach context.CancelFunc
+	reachWG   sync.WaitGroup
 	// rootsOf looks up the DAGs a block belongs to; nil means the store's
 	// index (tests count the lookups).
 	rootsOf func(cid.Cid) []cid.Cid
@@ -137,20 +162,33 @@ func StartNode(ctx context.Context, store *Store, cfg NodeConfig) (*Node, error)
 	if listen == nil {
 		listen = LoopbackListen
 	}
-	h, err := libp2p.New(
+	if cfg.Reachability < ReachabilityDefault || cfg.Reachability > ReachabilityPublic {
+		return nil, fmt.Errorf("%w, not %d", ErrBadReachability, cfg.Reachability)
+	}
+	h, err := libp2p.New(append([]libp2p.Option{
 		libp2p.Identity(cfg.Key),
 		libp2p.ListenAddrStrings(listen...),
 		libp2p.Transport(tcp.NewTCPTransport),
 		libp2p.Transport(quic.NewTransport),
 		libp2p.Security(noise.ID, noise.New),
 		libp2p.Muxer(yamux.ID, yamux.DefaultTransport),
-		libp2p.DisableRelay(),
 		libp2p.DisableMetrics(),
-	)
+	}, reachOptions(cfg)...)...)
 	if err != nil {
 		return nil, fmt.Errorf("failed to start libp2p host: %w", err)
 	}
 	n := &Node{host: h, store: store, stall: cfg.StallTimeout, gate: cfg.Gate}
+	if cfg.RelayService {
+		if n.relay, err = startRelayService(h, cfg); err != nil {
+			h.Close()
+			return nil, err
+		}
+	}
+	if err := n.startReach(cfg); err != nil {
+		n.closeReach()
+		h.Close()
+		return nil, err
+	}
 	if n.stall == 0 {
 		n.stall = DefaultStallTimeout
 	}
@@ -158,8 +196,8 @@ func StartNode(ctx context.Context, store *Store, cfg NodeConfig) (*Node, error)
 		n.gate = DenyAll
 	}
 	// No content routing: nothing is announced, peers are dialled from
-	// address hints.
-	n.swap = bitswap.New(ctx, bsnet.NewFromIpfsHost(h), nil, store.blocks,
+	// address hints. relayedOK lets bitswap run over relayed connections.
+	n.swap = bitswap.New(ctx, bsnet.NewFromIpfsHost(relayedOK{h}), nil, store.blocks,
 		bitswap.WithPeerBlockRequestFilter(n.allowBlock),
 		bitswap.SetSendDontHaves(true),
 	)
@@ -220,16 +258,32 @@ func (n *Node) Store() *Store { return n.store }
 // Host returns the libp2p host.
 func (n *Node) Host() host.Host { return n.host }
 
-// Close stops bitswap and the host.
+// Close stops bitswap, the relay service, the reservations and the host.
 func (n *Node) Close() error {
-	return errors.Join(n.swap.Close(), n.host.Close())
+	err := n.swap.Close()
+	n.closeReach()
+	return errors.Join(err, n.host.Close())
 }
 
-// Connect dials every peer in from; it fails only if none answers.
+func (n *Node) closeReach() {
+	if n.stopReach != nil {
+		n.stopReach()
+	}
+	n.reachWG.Wait()
+	if n.relay != nil {
+		n.relay.Close()
+	}
+}
+
+// Connect dials every peer in from; it fails only if none answers. An
+// address may go through a relay (.../p2p-circuit/p2p/PEER); a relayed
+// connection counts (see [AllowRelayed]), and libp2p tries direct
+// addresses of the same peer first.
 func (n *Node) Connect(ctx context.Context, from []peer.AddrInfo) error {
 	if len(from) == 0 {
 		return ErrNoPeers
 	}
+	ctx = AllowRelayed(ctx)
 	var errs []error
 	for _, ai := range from {
 		if ai.ID == n.host.ID() {

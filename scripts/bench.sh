@@ -9,7 +9,8 @@ export LANG=en_US.UTF-8 LC_ALL= LC_MESSAGES=
 {
 	CGO_ENABLED=0 go test -tags ci -run '^$' -bench 'Unlock' -benchtime 3x ./wallet/keystore
 	CGO_ENABLED=0 go test -tags ci -run '^$' -bench 'Import$' -benchtime 4x -timeout 30m ./ipfs
-	CGO_ENABLED=0 go test -tags ci -run '^$' -bench 'Fetch$' -benchtime 2x -timeout 30m ./ipfs
+	CGO_ENABLED=0 go test -tags ci -run '^$' -bench '^BenchmarkFetch$' -benchtime 2x -timeout 30m ./ipfs
+	CGO_ENABLED=0 go test -tags ci -run '^$' -bench '^BenchmarkRelayFetch$' -benchtime 4x -timeout 30m ./ipfs
 	CGO_ENABLED=0 go test -tags ci -run '^$' -bench 'PeakRSS' -benchtime 1x -timeout 30m ./ipfs
 	CGO_ENABLED=0 go test -tags ci -count=1 -v -run '^TestGas$' ./share/registry
 	CGO_ENABLED=0 go test -tags ci -run '^$' -bench '^BenchmarkVerifyChain$' -benchtime 20x ./share/grant
@@ -26,6 +27,7 @@ function metric(line, unit,   i, n, f) {
 /^BenchmarkUnlock/  { unlock = metric($0, "ns/op") / 1e9 }
 /^BenchmarkImport/  { ie = metric($0, "encrypted-MB/s"); ip = metric($0, "plain-MB/s"); ir = metric($0, "ratio") }
 /^BenchmarkFetch/   { fe = metric($0, "fetch+decrypt-MB/s"); fg = metric($0, "FetchGraph-MB/s"); fr = metric($0, "ratio"); fh = metric($0, "helia-MB/s"); fhr = metric($0, "helia-ratio") }
+/^BenchmarkRelayFetch/ { xd = metric($0, "direct-MB/s"); xr = metric($0, "relay-MB/s"); xx = metric($0, "ratio") }
 /^BenchmarkPeakRSS/ { ri = metric($0, "import-MiB"); re = metric($0, "export-MiB"); rp = metric($0, "plain-import-MiB"); rr = metric($0, "ratio") }
 /^BenchmarkVerifyChain/ { vv = metric($0, "verify-us"); ve = metric($0, "ecrecover3-us"); vr = metric($0, "ratio") }
 /^BenchmarkRevocationCheck/ {
@@ -45,6 +47,7 @@ END {
 	printf fmt, "encrypted import, " mib " MiB", ie " MB/s", "plain boxo import " ip " MB/s", sprintf("%.2f", ir), ">= 0.9"
 	printf fmt, "fetch + decrypt, " mib " MiB, loopback", fe " MB/s", "boxo FetchGraph " fg " MB/s", sprintf("%.2f", fr), ">= 0.8"
 	if (fh != "") printf fmt, "fetch + decrypt vs Helia 7 fetch", fe " MB/s", "Helia cat " fh " MB/s", sprintf("%.2f", fhr), "-"
+	printf fmt, "fetch through a keeper relay, 16 MiB", xr " MB/s", "direct from the patient " xd " MB/s", sprintf("%.2f", xx), ">= 0.5"
 	printf fmt, "peak RSS, import 1 GiB", ri " MiB", "plain boxo import " rp " MiB", sprintf("%.2f", rr), "<= 64 MiB"
 	printf fmt, "peak RSS, export 1 GiB", re " MiB", "budget 64 MiB", sprintf("%.2f", re / 64), "<= 64 MiB"
 	printf fmt, "revoke, 1 secret (mainnet rules)", g1 " gas", "goal 46,000 gas", sprintf("%.3f", g1 / 46000), "<= 1"
