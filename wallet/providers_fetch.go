@@ -131,6 +131,9 @@ func presentAll(ctx context.Context, node *ipfs.Node, peers []*provider, c grant
 			pctx, cancel := context.WithTimeout(ctx, timeout)
 			defer cancel()
 			_, err := serve.Present(pctx, node.Host(), p.info, c, key)
+			if err != nil && pctx.Err() != nil && ctx.Err() == nil {
+				err = fmt.Errorf("no answer within %s: %w", timeout, err)
+			}
 			p.outcome, p.err = classifyPresent(node, p.info.ID, err)
 		}()
 	}
@@ -217,9 +220,9 @@ func fetchPlan(node *ipfs.Node, l providerList) (plan []*provider, failed []Prov
 		case unsupported:
 			replicas = append(replicas, p)
 		case refused:
-			failed = append(failed, ProviderFailure{Provider: p.name, Reason: "refused: " + strings.TrimPrefix(p.err.Error(), serve.ErrRefused.Error()+": "), Err: p.err})
+			failed = append(failed, ProviderFailure{Provider: p.name, Reason: oneLine("refused: " + strings.TrimPrefix(p.err.Error(), serve.ErrRefused.Error()+": ")), Err: p.err})
 		default:
-			failed = append(failed, ProviderFailure{Provider: p.name, Reason: "unreachable: " + errText(p.err), Err: p.err})
+			failed = append(failed, ProviderFailure{Provider: p.name, Reason: oneLine("unreachable: " + presentCause(p.info.ID, p.err)), Err: p.err})
 		}
 	}
 	plan = slices.Concat(direct, relayed, replicas, l.gateways)
@@ -262,7 +265,7 @@ func fetchFirst(ctx context.Context, node *ipfs.Node, plan []*provider, refs []i
 		if ctx.Err() != nil {
 			return nil, served{}, failed, ctx.Err()
 		}
-		failed = append(failed, ProviderFailure{Provider: p.name, Reason: fetchReason(err), Err: err})
+		failed = append(failed, ProviderFailure{Provider: p.name, Reason: oneLine(fetchReason(err)), Err: err})
 	}
 	return nil, served{}, failed, nil
 }
@@ -317,12 +320,19 @@ func fetchReason(err error) string {
 	return "failed: " + err.Error()
 }
 
-func errText(err error) string {
+// presentCause is why a presentation got no answer, without
+// serve.Present's own "patient's node X unreachable: " (the failure is
+// already named, and the peer may be a keeper).
+func presentCause(id peer.ID, err error) string {
 	if err == nil {
 		return "no answer"
 	}
-	return err.Error()
+	return strings.Replace(err.Error(), "patient's node "+id.String()+" unreachable: ", "", 1)
 }
+
+// oneLine folds a multi-line error (libp2p lists every dial attempt on a
+// line of its own) into one line.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // gatewayClient is the HTTP client for gateways: a connect and a first
 // answer bounded like a presentation, the whole fetch bounded by
