@@ -74,7 +74,11 @@ func providersOf(raw [][]byte) (providerList, error) {
 	seenURL := map[string]bool{}
 	var patient peer.ID
 	for _, b := range raw {
-		a, err := ma.NewMultiaddrBytes(b)
+		text, err := multiaddrString(b) // grant.ErrMalformed, as the access log words it
+		if err != nil {
+			return providerList{}, err
+		}
+		a, err := ma.NewMultiaddr(text)
 		if err != nil {
 			return providerList{}, fmt.Errorf("%w: provider address: %v", grant.ErrMalformed, err)
 		}
