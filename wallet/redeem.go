@@ -5,16 +5,15 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"time"
 
 	"github.com/ipfs/go-cid"
-	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/healthwallet/healthwallet/ipfs"
 	"github.com/healthwallet/healthwallet/share/grant"
-	"github.com/healthwallet/healthwallet/share/serve"
 	"github.com/healthwallet/healthwallet/wallet/catalog"
 	"github.com/healthwallet/healthwallet/wallet/fhir"
 	"github.com/healthwallet/healthwallet/wallet/identity"
@@ -46,6 +45,14 @@ type RedeemOptions struct {
 	// CLI's --out): the grant must then allow the Export operation, and a
 	// view-only grant is refused before anything is fetched.
 	Export bool
+	// ProviderTimeout bounds presenting the grant to each provider (dial
+	// and answer, all providers at once) and a gateway's first answer;
+	// default DefaultProviderTimeout.
+	ProviderTimeout time.Duration
+	// StallTimeout is how long a fetch from one provider waits for the
+	// next block before it moves on; default ipfs.DefaultStallTimeout. A
+	// provider that closes the connection is left at once.
+	StallTimeout time.Duration
 }
 
 // Redeemed is the result of a redemption.
@@ -53,6 +60,11 @@ type Redeemed struct {
 	Record GrantRecord
 	Chain  grant.Chain
 	Bundle []byte
+	// Provider is the multiaddr (with /p2p/PEER) or gateway URL that
+	// served the package.
+	Provider string
+	// Via is how: ViaDirect, ViaRelay, ViaReplica or ViaGateway.
+	Via string
 }
 
 // Redeem verifies a grant link addressed to this wallet (signatures, domain,
@@ -66,13 +78,13 @@ func (w *Wallet) Redeem(ctx context.Context, link string, chain ChainConfig, opt
 	if err != nil {
 		return nil, err
 	}
-	node, err := w.startNode(ctx, opts.Listen, nil)
+	node, err := w.redeemNode(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
 	defer node.Close()
 	if grant.IsBundleLink(link) {
-		if link, err = openBundle(ctx, node, link, keys); err != nil {
+		if link, err = openBundle(ctx, node, link, keys, providerTimeout(opts)); err != nil {
 			return nil, err
 		}
 	}
@@ -105,53 +117,43 @@ func (w *Wallet) Redeem(ctx context.Context, link string, chain ChainConfig, opt
 	if len(pks) != len(leaf.Packages) {
 		return nil, fmt.Errorf("%w: %d keys for %d packages", grant.ErrMalformed, len(pks), len(leaf.Packages))
 	}
-	providers, err := providerInfos(leaf.Providers)
+	if len(leaf.Packages) == 0 {
+		return nil, fmt.Errorf("%w: the grant names no package", grant.ErrMalformed)
+	}
+	providers, err := providersOf(leaf.Providers)
 	if err != nil {
 		return nil, err
 	}
-	var presentErr error
-	var served []peer.AddrInfo
-	for _, p := range providers {
-		if _, err := serve.Present(ctx, node.Host(), p, c, keys.PrivateKey()); err != nil {
-			presentErr = err
-			continue
+	timeout := providerTimeout(opts)
+	presentAll(ctx, node, providers.peers, c, keys.PrivateKey(), timeout)
+	// A gated provider's "revoked" is final: a compliant verifier honours
+	// it, and does not turn to replicas that cannot check the grant.
+	for _, p := range providers.peers {
+		if p.outcome == refused && revokedRefusal(p.err) {
+			return nil, &RevokedByProviderError{Provider: p.name, Err: p.err}
 		}
-		served = append(served, p)
 	}
-	if len(served) == 0 {
-		if presentErr == nil {
-			presentErr = errors.New("the grant names no node to fetch from")
-		}
-		return nil, presentErr
-	}
+	plan, failed := fetchPlan(node, providers)
 	leafHash, err := leaf.Hash()
 	if err != nil {
 		return nil, err
 	}
 	old, oldErr := w.FindGrant(hex.EncodeToString(leafHash[:]))
 	redeemedBefore := oldErr == nil && old.Direction == Received
-	parts := make([][]byte, len(leaf.Packages))
 	refs := make([]ipfs.ObjectRef, len(leaf.Packages))
-	// Progress over every object together.
-	var fetched, total int64
-	for _, k := range pks {
-		total += int64(k.Size)
-	}
-	var progress ipfs.Progress
-	if opts.Progress != nil {
-		progress = func(done, _ int64) { opts.Progress(fetched+done, total) }
-	}
 	for i, p := range leaf.Packages {
 		root, err := cid.Cast(p)
 		if err != nil {
 			return nil, fmt.Errorf("%w: package CID", grant.ErrMalformed)
 		}
 		refs[i] = ipfs.ObjectRef{Root: root, ID: pks[i].ObjectID, Key: pks[i].Key[:], Size: int64(pks[i].Size)}
-		var buf bytes.Buffer
-		if err := node.Fetch(ctx, refs[i], served, &buf, progress); err != nil {
-			return nil, err
-		}
-		parts[i], fetched = buf.Bytes(), fetched+refs[i].Size
+	}
+	parts, by, fetchFailed, err := fetchFirst(ctx, node, plan, refs, gatewayClient(timeout), opts.Progress)
+	if err != nil {
+		return nil, err
+	}
+	if parts == nil {
+		return nil, &ProvidersError{Tried: append(failed, fetchFailed...)}
 	}
 	var bundle []byte
 	var pkgObj catalog.ID
@@ -204,12 +206,12 @@ func (w *Wallet) Redeem(ctx context.Context, link string, chain ChainConfig, opt
 	if err := w.putGrant(rec); err != nil {
 		return nil, err
 	}
-	return &Redeemed{Record: rec, Chain: c, Bundle: bundle}, nil
+	return &Redeemed{Record: rec, Chain: c, Bundle: bundle, Provider: by.provider, Via: by.via}, nil
 }
 
 // openBundle fetches a key bundle (a long grant link stored as an object)
 // and returns the link inside.
-func openBundle(ctx context.Context, node *ipfs.Node, link string, keys *identity.Keys) (string, error) {
+func openBundle(ctx context.Context, node *ipfs.Node, link string, keys *identity.Keys, timeout time.Duration) (string, error) {
 	p, err := grant.OpenBundleLink(link, keys.PrivateKey())
 	if err != nil {
 		return "", err
@@ -218,16 +220,23 @@ func openBundle(ctx context.Context, node *ipfs.Node, link string, keys *identit
 	if err != nil {
 		return "", fmt.Errorf("%w: bundle CID", grant.ErrMalformed)
 	}
-	providers, err := providerInfos(p.Providers)
+	providers, err := providersOf(p.Providers)
 	if err != nil {
 		return "", err
 	}
-	var buf bytes.Buffer
+	// A key bundle is public (the patient's node serves it to anyone): no
+	// grant to present, every peer is asked in the grant's order, then
+	// every gateway.
 	ref := ipfs.ObjectRef{Root: root, ID: p.ObjectID, Key: p.Key[:], Size: int64(p.Size)}
-	if err := node.Fetch(ctx, ref, providers, &buf, nil); err != nil {
+	plan := slices.Concat(providers.peers, providers.gateways)
+	parts, _, failed, err := fetchFirst(ctx, node, plan, []ipfs.ObjectRef{ref}, gatewayClient(timeout), nil)
+	if err != nil {
 		return "", fmt.Errorf("fetching the grant's key bundle: %w", err)
 	}
-	return buf.String(), nil
+	if parts == nil {
+		return "", fmt.Errorf("fetching the grant's key bundle: %w", &ProvidersError{Tried: append(providers.unusable, failed...)})
+	}
+	return string(parts[0]), nil
 }
 
 // recordObject records a fetched object in the catalog so GC keeps it.
@@ -241,38 +250,23 @@ func (w *Wallet) recordObject(ref ipfs.ObjectRef) (catalog.ID, error) {
 	return id, cat.Put(catalog.Objects, id, b)
 }
 
-func providerInfos(ps [][]byte) ([]peer.AddrInfo, error) {
-	var addrs []string
-	for _, p := range ps {
-		m, err := multiaddrString(p)
-		if err != nil {
-			return nil, err
-		}
-		addrs = append(addrs, m)
+// redeemNode starts the redeemer's own node: this wallet's store and peer
+// identity, serving nobody.
+func (w *Wallet) redeemNode(ctx context.Context, opts RedeemOptions) (*ipfs.Node, error) {
+	store, err := w.objectStore()
+	if err != nil {
+		return nil, err
 	}
-	var out []peer.AddrInfo
-	for _, a := range addrs {
-		ai, err := peer.AddrInfoFromString(a)
-		if err != nil {
-			return nil, fmt.Errorf("%w: provider address: %v", grant.ErrMalformed, err)
-		}
-		out = append(out, *ai)
+	peerKey, err := w.PeerKey()
+	if err != nil {
+		return nil, err
 	}
-	// Merge addresses of the same peer.
-	merged := map[peer.ID]*peer.AddrInfo{}
-	var order []peer.ID
-	for _, ai := range out {
-		if m, ok := merged[ai.ID]; ok {
-			m.Addrs = append(m.Addrs, ai.Addrs...)
-			continue
-		}
-		cp := ai
-		merged[ai.ID] = &cp
-		order = append(order, ai.ID)
+	return ipfs.StartNode(ctx, store, ipfs.NodeConfig{Key: peerKey, Listen: opts.Listen, StallTimeout: opts.StallTimeout})
+}
+
+func providerTimeout(opts RedeemOptions) time.Duration {
+	if opts.ProviderTimeout > 0 {
+		return opts.ProviderTimeout
 	}
-	res := make([]peer.AddrInfo, len(order))
-	for i, id := range order {
-		res[i] = *merged[id]
-	}
-	return res, nil
+	return DefaultProviderTimeout
 }

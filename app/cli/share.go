@@ -274,6 +274,10 @@ type redeemJSON struct {
 	ExpiresAt time.Time `json:"expiresAt"`
 	Resources int       `json:"resources"`
 	File      string    `json:"file,omitempty"`
+	// Provider is the multiaddr or gateway URL that served the package;
+	// Via is how: "direct", "relay", "replica" or "gateway".
+	Provider string `json:"provider"`
+	Via      string `json:"via"`
 }
 
 func runRedeem(c *ctx, args []string) error {
@@ -303,15 +307,23 @@ func runRedeem(c *ctx, args []string) error {
 		return err
 	}
 	defer w.Lock()
+	// The progress line is ended before anything else is printed: a
+	// provider that fails mid-fetch leaves it open, and the error (or the
+	// next provider's progress) must not be written onto it.
+	lineOpen := false
 	progress := func(done, total int64) {
 		if total > 0 && !*asJSON {
 			fmt.Fprintf(c.Stderr, "\rfetching: %3d%%", done*100/total)
-			if done == total {
+			lineOpen = done < total
+			if !lineOpen {
 				fmt.Fprintln(c.Stderr)
 			}
 		}
 	}
 	red, err := w.Redeem(c.Context, link, cfg, wallet.RedeemOptions{Progress: progress, SkipLocalChecks: *skip, Export: *outDir != ""})
+	if lineOpen {
+		fmt.Fprintln(c.Stderr)
+	}
 	if *outDir != "" && errors.Is(err, grant.ErrNotGranted) {
 		return fmt.Errorf("%w; this grant is view only: redeem it without --out to read it in the wallet", err)
 	}
@@ -323,7 +335,10 @@ func runRedeem(c *ctx, args []string) error {
 		return err
 	}
 	out := redeemJSON{Grant: red.Record.ID.String(), Issuer: red.Record.Issuer, Links: red.Record.Links,
-		ExpiresAt: red.Record.ExpiresAt, Resources: len(doc.Resources)}
+		ExpiresAt: red.Record.ExpiresAt, Resources: len(doc.Resources), Provider: red.Provider, Via: red.Via}
+	if !*asJSON {
+		fmt.Fprintf(c.Stderr, "served by %s (%s)\n", red.Provider, wallet.ViaPhrase(red.Via))
+	}
 	if *outDir != "" {
 		if err := os.MkdirAll(*outDir, 0o700); err != nil {
 			return err

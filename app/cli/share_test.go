@@ -114,6 +114,16 @@ func TestGrantRedeemRevokeCLI(t *testing.T) {
 	if red.Resources == 0 || red.File == "" {
 		t.Fatalf("redeem %+v", red)
 	}
+	var nl struct{ PeerID string }
+	json.Unmarshal([]byte(nodeLine), &nl)
+	if nl.PeerID == "" || red.Via != "direct" || !strings.HasPrefix(red.Provider, "/ip4/127.0.0.1/tcp/") || !strings.HasSuffix(red.Provider, "/p2p/"+nl.PeerID) {
+		t.Fatalf("redeem --json names provider %q via %q, want the node %s direct", red.Provider, red.Via, nl.PeerID)
+	}
+	// Without --json: progress, its line ended, then who served.
+	r = runE("", "--home", specialist, "redeem", g.Link)
+	if r.code != 0 || !strings.Contains(r.stdout, "verified") || !strings.Contains(r.stderr, "fetching: 100%\nserved by "+red.Provider+" (direct)\n") {
+		t.Fatalf("redeem: %+v", r)
+	}
 	if _, err := exec.LookPath("zbarimg"); err == nil {
 		// The QR image redeems too.
 		if r := runE("", "--home", specialist, "redeem", qr); r.code != 0 || !strings.Contains(r.stdout, "verified") {
@@ -128,6 +138,11 @@ func TestGrantRedeemRevokeCLI(t *testing.T) {
 	r = runE("", "--home", specialist, "redeem", g.Link)
 	if r.code != ExitError || !strings.Contains(r.stderr, "grant revoked") || strings.Count(r.stderr, "\n") != 1 {
 		t.Fatalf("redeem after revoke: %+v", r)
+	}
+	// The node's own refusal surfaces, named, in one line, and is final.
+	r = runE("", "--home", specialist, "redeem", g.Link, "--skip-local-checks")
+	if r.code != ExitError || !strings.Contains(r.stderr, "the patient's node "+nl.PeerID+": node refused the grant: grant revoked") || strings.Count(r.stderr, "\n") != 1 {
+		t.Fatalf("redeem --skip-local-checks after revoke: %+v", r)
 	}
 	r = runE("", "--home", patient, "grants", "--json")
 	var rows []grantRowJSON
