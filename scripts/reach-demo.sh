@@ -368,8 +368,7 @@ run "revoke through the relay" patient patient revoke "$gid" --relay "$relay"
 refused "redeem after revocation" specialist specialist redeem "$link2"
 expect "redeem after revocation" "grant revoked"
 refused "the keeper serving a revoked grant" specialist specialist redeem "$link2" --skip-local-checks
-# The refusal is the keeper's (its peer named), and final: redeem does not
-# fall back to the Kubo replica, which cannot refuse.
+# The refusal is the keeper's: the error names its peer.
 expect "the keeper serving a revoked grant" "grant revoked"
 expect "the keeper serving a revoked grant" "$kpeer"
 ok "c. revoked through the relay: the keeper refuses it too: $(cut -c1-100 <<<"$out")"
