@@ -19,6 +19,7 @@
 #   scripts/netlab.sh exec HOST CMD...   run CMD inside HOST's namespace
 #   scripts/netlab.sh addr HOST          print HOST's address
 #   scripts/netlab.sh ns HOST            print HOST's namespace name
+#   scripts/netlab.sh dropped HOST       print how many inbound packets HOST's firewall has dropped
 #   scripts/netlab.sh list               list the labs that exist on this machine (any id)
 #
 # Environment:
@@ -37,7 +38,7 @@ declare -A ADDR=([public]=$SUBNET.1 [patient]=$SUBNET.2 [specialist]=$SUBNET.3)
 
 die() { echo "netlab: $*" >&2; exit 1; }
 usage() {
-	echo "usage: $0 up|down|list|exec HOST CMD...|addr HOST|ns HOST   (env NETLAB_ID=RUNID)" >&2
+	echo "usage: $0 up|down|list|exec HOST CMD...|addr HOST|ns HOST|dropped HOST   (env NETLAB_ID=RUNID)" >&2
 	exit 2
 }
 
@@ -167,6 +168,16 @@ addr)
 ns)
 	host_arg "${1:-}"
 	ns "$1"
+	;;
+dropped)
+	# The packet count of the firewall's named counter "dropped" (patient
+	# and specialist; public has no firewall).
+	host_arg "${1:-}"
+	[ "$1" != public ] || die "public has no firewall"
+	ns_exists "$(ns "$1")" || die "no lab \"$ID\" (run: NETLAB_ID=$ID $0 up)"
+	ip netns exec "$(ns "$1")" nft list counter inet hwlab dropped |
+		awk '$1 == "packets" { print $2; found = 1 } END { exit !found }' ||
+		die "no drop counter in $1"
 	;;
 exec)
 	host_arg "${1:-}"

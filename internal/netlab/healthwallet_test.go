@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -15,28 +17,54 @@ import (
 
 const passphrase = "correct horse battery staple"
 
-// buildHealthwallet builds the CLI once, without cgo, into a temporary
-// directory.
+var built struct {
+	once sync.Once
+	dir  string
+	bin  string
+	err  error
+}
+
+// buildHealthwallet builds the CLI without cgo, once per test binary, into
+// a temporary directory that TestMain removes (removeBuilt).
 func buildHealthwallet(t *testing.T) string {
 	t.Helper()
-	script, err := Script()
-	if err != nil {
-		t.Fatal(err)
+	built.once.Do(func() {
+		script, err := Script()
+		if err != nil {
+			built.err = err
+			return
+		}
+		goBin, err := exec.LookPath("go")
+		if err != nil {
+			built.err = fmt.Errorf("no go on the PATH to build healthwallet: %v", err)
+			return
+		}
+		if built.dir, built.err = os.MkdirTemp("", "netlab-healthwallet-"); built.err != nil {
+			return
+		}
+		bin := filepath.Join(built.dir, "healthwallet")
+		start := time.Now()
+		cmd := exec.Command(goBin, "build", "-tags", "ci", "-o", bin, ".")
+		cmd.Dir = filepath.Dir(filepath.Dir(script))
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("go build: %v\n%s", err, out)
+			return
+		}
+		built.bin = bin
+		t.Logf("built healthwallet in %v", time.Since(start).Round(time.Millisecond))
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
 	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("no go on the PATH to build healthwallet: %v", err)
+	return built.bin
+}
+
+// removeBuilt deletes what buildHealthwallet built.
+func removeBuilt() {
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
 	}
-	bin := filepath.Join(t.TempDir(), "healthwallet")
-	start := time.Now()
-	cmd := exec.Command(goBin, "build", "-tags", "ci", "-o", bin, ".")
-	cmd.Dir = filepath.Dir(filepath.Dir(script))
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	t.Logf("built healthwallet in %v", time.Since(start).Round(time.Millisecond))
-	return bin
 }
 
 // hwRun runs the healthwallet binary inside host to completion.

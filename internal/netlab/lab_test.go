@@ -191,3 +191,37 @@ func TestFirewall(t *testing.T) {
 		}
 	}
 }
+
+// TestScriptDropped: `netlab.sh dropped HOST` prints the firewall's drop
+// counter, the number Lab.Dropped reads: 0 on a fresh lab, the same
+// non-zero count once public's dial to the patient has been dropped, and an
+// error for public, which has no firewall.
+func TestScriptDropped(t *testing.T) {
+	lab := Up(t)
+	script := func(host string) (string, error) {
+		cmd := exec.Command(lab.script, "dropped", host)
+		cmd.Env = lab.Env()
+		out, err := cmd.CombinedOutput()
+		return strings.TrimSpace(string(out)), err
+	}
+	if got, err := script(Patient); err != nil || got != "0" {
+		t.Fatalf("dropped patient on a fresh lab: %q, %v; want 0", got, err)
+	}
+	if got := dial(t, lab, Public, "tcp", lab.Addr(Patient)+":9", "x", 500*time.Millisecond); got != "timeout" {
+		t.Fatalf("public dialling the patient: %s, want timeout", got)
+	}
+	got, err := script(Patient)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := lab.Dropped(Patient)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want == 0 || got != fmt.Sprint(want) {
+		t.Errorf("dropped patient after a dropped dial: %q, Lab.Dropped %d; want the same non-zero count", got, want)
+	}
+	if got, err := script(Public); err == nil || !strings.Contains(got, "public has no firewall") {
+		t.Errorf("dropped public: %q, %v; want an error", got, err)
+	}
+}
