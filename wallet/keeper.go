@@ -82,7 +82,12 @@ func (w *Wallet) Keep(ctx context.Context, cfg KeeperConfig) (*Keeping, error) {
 		return nil, err
 	}
 	gate := &eitherGate{}
-	if k.node, err = w.startNode(ctx, listen, gate); err != nil {
+	// The keeper offers a circuit relay (ipfs.DefaultRelayLimits) and
+	// AutoNAT to the patients that enrolled it, and to no one else: a
+	// patient's phone behind NAT reserves a slot here and grantees reach it
+	// through the keeper.
+	relayClients := func(p peer.ID) bool { _, ok := kept.Patient(p); return ok }
+	if k.node, err = w.startNodeWith(ctx, ipfs.NodeConfig{Listen: listen, Gate: gate, RelayService: true, RelayClients: relayClients}); err != nil {
 		k.conn.Close()
 		return nil, err
 	}

@@ -717,3 +717,22 @@ func shortPeer(p string) string {
 	}
 	return p
 }
+
+// keeperRelays are the relays of this wallet's node: its keepers. A wallet
+// whose catalog cannot be read has none (the node still serves directly).
+func (w *Wallet) keeperRelays() []peer.AddrInfo {
+	ks, err := w.Keepers()
+	if err != nil {
+		return nil
+	}
+	var out []peer.AddrInfo
+	for _, k := range ks {
+		if k.Kind != KeeperNode {
+			continue
+		}
+		if ai, err := peer.AddrInfoFromString(k.Addr); err == nil {
+			out = append(out, *ai)
+		}
+	}
+	return out
+}

@@ -90,7 +90,11 @@ func (w *Wallet) Serve(ctx context.Context, cfg ServeConfig) (*Serving, error) {
 	}
 	w.allowPublic(allow)
 	gate := &eitherGate{gates: []ipfs.Gate{allow}}
-	node, err := w.startNode(ctx, listen, gate)
+	// A node with keepers holds a reservation on each keeper's relay, so
+	// grantees reach it behind NAT through KEEPER/p2p-circuit/p2p/NODE
+	// (the address grants name); ipfs decides reachability (private when
+	// relays are set: phones sit behind carrier NAT).
+	node, err := w.startNodeWith(ctx, ipfs.NodeConfig{Listen: listen, Gate: gate, Relays: w.keeperRelays()})
 	if err != nil {
 		s.closeConn()
 		return nil, err
@@ -145,6 +149,12 @@ func (w *Wallet) Serve(ctx context.Context, cfg ServeConfig) (*Serving, error) {
 // startNode starts an IPFS node over this wallet's store with its peer
 // identity (Serve for the patient; Redeem for a grantee).
 func (w *Wallet) startNode(ctx context.Context, listen []string, gate ipfs.Gate) (*ipfs.Node, error) {
+	return w.startNodeWith(ctx, ipfs.NodeConfig{Listen: listen, Gate: gate})
+}
+
+// startNodeWith is startNode with the reach settings of cfg (relays, relay
+// service, reachability); cfg.Key is set here.
+func (w *Wallet) startNodeWith(ctx context.Context, cfg ipfs.NodeConfig) (*ipfs.Node, error) {
 	store, err := w.objectStore()
 	if err != nil {
 		return nil, err
@@ -153,7 +163,8 @@ func (w *Wallet) startNode(ctx context.Context, listen []string, gate ipfs.Gate)
 	if err != nil {
 		return nil, err
 	}
-	return ipfs.StartNode(ctx, store, ipfs.NodeConfig{Key: peerKey, Listen: listen, Gate: gate})
+	cfg.Key = peerKey
+	return ipfs.StartNode(ctx, store, cfg)
 }
 
 // allowPublic lets anyone fetch the objects in the Public bucket.

@@ -546,6 +546,9 @@ func Present(ctx context.Context, h host.Host, to peer.AddrInfo, chain grant.Cha
 	if err != nil {
 		return time.Time{}, err
 	}
+	// A patient's node behind NAT is reached through a keeper's circuit
+	// relay, whose connections are "limited": the presentation may use them.
+	ctx = network.WithAllowLimitedConn(ctx, "healthwallet grant")
 	if err := h.Connect(ctx, to); err != nil {
 		return time.Time{}, fmt.Errorf("patient's node %s unreachable: %w", to.ID, err)
 	}
