@@ -45,6 +45,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strings"
 	"time"
 
 	"github.com/ethereum/go-ethereum"
@@ -181,6 +182,12 @@ func WaitDeployed(ctx context.Context, backend bind.DeployBackend, tx *types.Tra
 	return rcpt, nil
 }
 
+// indexing reports go-ethereum's "transaction indexing is in progress"
+// answer (core/txindexer; over RPC only its text survives).
+func indexing(err error) bool {
+	return strings.Contains(err.Error(), "transaction indexing is in progress")
+}
+
 // WaitMined waits until tx is mined and returns its receipt; a reverted
 // transaction yields a *TxFailedError (with the receipt). It polls quickly at
 // first (a dev chain mines within milliseconds) and then every second, until
@@ -202,6 +209,10 @@ func WaitMined(ctx context.Context, backend bind.DeployBackend, tx *types.Transa
 				return rcpt, &TxFailedError{TxHash: tx.Hash(), Block: rcpt.BlockNumber.Uint64()}
 			}
 			return rcpt, nil
+		case err != nil && indexing(err):
+			// go-ethereum answers this while its transaction indexer
+			// catches up after start (seconds on a busy machine): the
+			// receipt is coming, so wait for it like a NotFound.
 		case err != nil && !errors.Is(err, ethereum.NotFound) && ctx.Err() == nil:
 			// Transient RPC trouble: keep polling until ctx ends, but do
 			// not hide a persistent error forever.
