@@ -141,3 +141,21 @@ func (u *UI) providers() ([]string, error) {
 	}
 	return srv.Addrs(), nil
 }
+
+// shareProviders are the addresses a new grant names: this wallet's node
+// (when it runs) and its keepers (wallet.KeeperProviders: each keeper,
+// this node relayed through each keeper, each Kubo replica). With the node
+// not running but keepers enrolled, the grant names the keepers only, so
+// sharing works from a locked or offline phone; with neither, sharing is
+// refused, since nobody could fetch what is shared.
+func (u *UI) shareProviders(w *wallet.Wallet) ([]string, error) {
+	keepers, err := w.KeeperProviders()
+	if err != nil {
+		return nil, err
+	}
+	own, err := u.providers()
+	if err != nil && len(keepers) == 0 {
+		return nil, err
+	}
+	return append(own, keepers...), nil
+}

@@ -299,7 +299,7 @@ func (p *receivedPage) submitDelegate() {
 		if c, ok := f.grantee.contact(who); ok {
 			who = c.Name + " (" + shortDID(who) + ")"
 		}
-		f.result = p.u.newShareResult("Re-shared", issued, png, qrText, who, p.back)
+		f.result = p.u.newShareResult("Re-shared", issued, png, qrText, who, nil, p.back)
 		p.show(f.result.content)
 	})
 }

@@ -12,7 +12,8 @@ import (
 	"fyne.io/fyne/v2/widget"
 )
 
-// settingsView is the settings tab: identity, the node, the chain, Vault,
+// settingsView is the settings tab: identity, the node, its keepers, the
+// chain, Vault,
 // backup, the lock and the theme.
 type settingsView struct {
 	u       *UI
@@ -30,7 +31,8 @@ type settingsView struct {
 	mirror      *widget.Label
 	checkChain  *widget.Button
 
-	vault *vaultSection
+	vault   *vaultSection
+	keepers *keepersSection
 
 	backupButton   *widget.Button
 	backupProgress *widget.ProgressBarInfinite
@@ -104,6 +106,7 @@ func (u *UI) newSettingsView() *settingsView {
 	chain := section("Chain", v.chainConfig, v.chainHead, v.mirror, buttonRow(v.checkChain))
 
 	v.vault = u.newVaultSection()
+	v.keepers = u.newKeepersSection()
 
 	v.backupButton = widget.NewButtonWithIcon("Export backup…", theme.DocumentSaveIcon(), u.act(v.chooseBackupFolder))
 	v.backupProgress = widget.NewProgressBarInfinite()
@@ -130,7 +133,7 @@ func (u *UI) newSettingsView() *settingsView {
 	appearance := section("Appearance", v.theme)
 
 	v.content = container.NewScroll(container.NewPadded(columns(
-		container.NewVBox(identity, node, chain),
+		container.NewVBox(identity, node, v.keepers.content, chain),
 		container.NewVBox(security, appearance, v.vault.content, backup))))
 	return v
 }
@@ -165,6 +168,7 @@ func (v *settingsView) refresh() {
 		v.storage.SetText(sizeText(used) + " of encrypted blocks")
 	})
 	v.refreshChain(false)
+	v.keepers.refresh()
 }
 
 // showLockTimeout is lockLabel for the select.

@@ -251,7 +251,7 @@ func (v *shareView) submit() {
 		chain, err = v.u.chainState()
 	}
 	if err == nil {
-		req.Providers, err = v.u.providers()
+		req.Providers, err = v.u.shareProviders(w)
 	}
 	if err != nil {
 		v.errLabel.SetText(userMessage(err))
@@ -263,12 +263,18 @@ func (v *shareView) submit() {
 	var issued *wallet.IssuedGrant
 	var png []byte
 	var qrText string
+	var avail []wallet.Availability
 	ctx := v.u.walletCtx()
 	v.u.run(func() (err error) {
 		if issued, err = w.IssueGrant(ctx, req, chain); err != nil {
 			return err
 		}
-		png, qrText, err = w.ShareQR(ctx, issued.Link, req.Providers)
+		if png, qrText, err = w.ShareQR(ctx, issued.Link, req.Providers); err != nil {
+			return err
+		}
+		// Every keeper gets the packages before the result shows; one that
+		// is down gets them on the next sync (the node syncs every 30 s).
+		avail, err = w.PushToKeepers(ctx, issued.Record)
 		return err
 	}, func(err error) {
 		v.progress.Hide()
@@ -280,7 +286,10 @@ func (v *shareView) submit() {
 			v.errLabel.SetText(userMessage(err))
 			return
 		}
-		v.showResult(issued, png, qrText)
+		if _, nodeErr := v.u.nodeState(); nodeErr != nil && len(avail) > 0 && avail[0].Kind == "node" {
+			avail = avail[1:] // the node is not running: only the keepers serve
+		}
+		v.showResult(issued, png, qrText, avail)
 	})
 }
 

@@ -22,10 +22,12 @@ type shareResult struct {
 	again   *widget.Button
 	issued  *wallet.IssuedGrant
 	png     []byte
+	avail   *widget.Label // where the grant's packages can be fetched from
 }
 
 // newShareResult lays out a grant's QR code and link; done leaves it.
-func (u *UI) newShareResult(title string, issued *wallet.IssuedGrant, png []byte, qrText string, grantee string, done func()) *shareResult {
+// avail, if not nil, says where the packages are (PushToKeepers).
+func (u *UI) newShareResult(title string, issued *wallet.IssuedGrant, png []byte, qrText string, grantee string, avail []wallet.Availability, done func()) *shareResult {
 	r := &shareResult{issued: issued, png: png}
 	r.qr = canvas.NewImageFromResource(fyne.NewStaticResource("grant-qr.png", png))
 	r.qr.FillMode = canvas.ImageFillContain
@@ -64,6 +66,10 @@ func (u *UI) newShareResult(title string, issued *wallet.IssuedGrant, png []byte
 	)
 	help := wrapped("Let them scan the code, or send the link. You can see who used it, and revoke it, under Shared by me.")
 	items := []fyne.CanvasObject{heading(title), container.NewCenter(r.qr), help, r.link, buttonRow(r.saveQR, r.copy), facts}
+	if avail != nil {
+		r.avail = wrapped(availableText(avail))
+		items = append(items, r.avail)
+	}
 	if qrText != issued.Link {
 		note := wrapped("The grant is too long for a QR code, so the code points to a copy your node serves: keep Health Wallet open until they have scanned it.")
 		note.Importance = widget.WarningImportance
@@ -86,12 +92,12 @@ func depthText(depth uint8) string {
 }
 
 // showResult replaces the share form with the grant just made.
-func (v *shareView) showResult(issued *wallet.IssuedGrant, png []byte, qrText string) {
+func (v *shareView) showResult(issued *wallet.IssuedGrant, png []byte, qrText string, avail []wallet.Availability) {
 	who := issued.Record.Grantee
 	if c, ok := v.grantee.contact(who); ok {
 		who = c.Name + " (" + shortDID(who) + ")"
 	}
-	v.result = v.u.newShareResult("Shared", issued, png, qrText, who, v.reset)
+	v.result = v.u.newShareResult("Shared", issued, png, qrText, who, avail, v.reset)
 	v.stack.Objects = []fyne.CanvasObject{v.result.content}
 	v.stack.Refresh()
 }
