@@ -16,6 +16,8 @@ export LANG=en_US.UTF-8 LC_ALL= LC_MESSAGES=
 	CGO_ENABLED=0 go test -tags ci -run '^$' -bench '^BenchmarkVerifyChain$' -benchtime 20x ./share/grant
 	CGO_ENABLED=0 go test -tags ci -run '^$' -bench '^BenchmarkRevocationCheck$' -benchtime 1x -timeout 30m ./share/revocation
 	CGO_ENABLED=0 go test -tags ci -run '^$' -bench '^BenchmarkOpen$' -benchtime 9x -timeout 30m ./wallet
+	CGO_ENABLED=0 go test -tags ci -run '^$' -bench '^BenchmarkRedeemKeeperVsDirect$' -benchtime 4x -timeout 30m ./wallet
+	CGO_ENABLED=0 go test -tags ci -run '^$' -bench '^BenchmarkKeeperUnderLoad$' -benchtime 1x -timeout 30m ./wallet
 } | tee "$out" | grep -E '^(Benchmark|ok|FAIL|---)|gas \(goal' >&2
 
 awk -v mib="${HW_BENCH_MIB:-256}" '
@@ -28,6 +30,11 @@ function metric(line, unit,   i, n, f) {
 /^BenchmarkImport/  { ie = metric($0, "encrypted-MB/s"); ip = metric($0, "plain-MB/s"); ir = metric($0, "ratio") }
 /^BenchmarkFetch/   { fe = metric($0, "fetch+decrypt-MB/s"); fg = metric($0, "FetchGraph-MB/s"); fr = metric($0, "ratio"); fh = metric($0, "helia-MB/s"); fhr = metric($0, "helia-ratio") }
 /^BenchmarkRelayFetch/ { xd = metric($0, "direct-MB/s"); xr = metric($0, "relay-MB/s"); xx = metric($0, "ratio") }
+/^BenchmarkRedeemKeeperVsDirect/ { kvd = metric($0, "direct-ms"); kvk = metric($0, "keeper-ms"); kvr = metric($0, "ratio") }
+/^BenchmarkKeeperUnderLoad/ {
+	kls = metric($0, "successes"); kll = metric($0, "lone-ms"); klp = metric($0, "p99-ms"); klr = metric($0, "ratio")
+	klm = metric($0, "keeper-RSS-MiB"); klb = metric($0, "stranger-blocks"); klw = metric($0, "load-wall-ms"); klsr = metric($0, "serial-ratio")
+}
 /^BenchmarkPeakRSS/ { ri = metric($0, "import-MiB"); re = metric($0, "export-MiB"); rp = metric($0, "plain-import-MiB"); rr = metric($0, "ratio") }
 /^BenchmarkVerifyChain/ { vv = metric($0, "verify-us"); ve = metric($0, "ecrecover3-us"); vr = metric($0, "ratio") }
 /^BenchmarkRevocationCheck/ {
@@ -48,6 +55,11 @@ END {
 	printf fmt, "fetch + decrypt, " mib " MiB, loopback", fe " MB/s", "boxo FetchGraph " fg " MB/s", sprintf("%.2f", fr), ">= 0.8"
 	if (fh != "") printf fmt, "fetch + decrypt vs Helia 7 fetch", fe " MB/s", "Helia cat " fh " MB/s", sprintf("%.2f", fhr), "-"
 	printf fmt, "fetch through a keeper relay, 16 MiB", xr " MB/s", "direct from the patient " xd " MB/s", sprintf("%.2f", xx), ">= 0.5"
+	printf fmt, "redeem through a keeper, 8 MiB", sprintf("%.0f ms", kvk), sprintf("direct from the patient %.0f ms", kvd), sprintf("%.2f", kvr), "<= 1.3"
+	printf fmt, "keeper, 50 grantees at once, 16 MiB", sprintf("%d of 50 ok, p99 %.0f ms", kls, klp), sprintf("one grantee alone %.0f ms", kll), sprintf("%.2f", klr), "all ok, <= 5"
+	printf fmt, "keeper load, wall vs 50 one by one", sprintf("%.0f ms", klw), sprintf("50 x alone %.0f ms", 50 * kll), sprintf("%.2f", klsr), "-"
+	printf fmt, "keeper peak RSS under that load", klm " MiB", "budget 256 MiB", sprintf("%.2f", klm / 256), "<= 256 MiB"
+	printf fmt, "blocks to 10 peers without a grant", klb, "goal 0", "-", "0"
 	printf fmt, "peak RSS, import 1 GiB", ri " MiB", "plain boxo import " rp " MiB", sprintf("%.2f", rr), "<= 64 MiB"
 	printf fmt, "peak RSS, export 1 GiB", re " MiB", "budget 64 MiB", sprintf("%.2f", re / 64), "<= 64 MiB"
 	printf fmt, "revoke, 1 secret (mainnet rules)", g1 " gas", "goal 46,000 gas", sprintf("%.3f", g1 / 46000), "<= 1"

@@ -31,7 +31,7 @@ import (
 
 // startDevnet runs a real local chain (go-ethereum, the registry deployed)
 // on 127.0.0.1 for the test.
-func startDevnet(t *testing.T) (*devnet.Devnet, ChainConfig) {
+func startDevnet(t testing.TB) (*devnet.Devnet, ChainConfig) {
 	t.Helper()
 	d, err := devnet.Start(context.Background(), devnet.Config{DataDir: t.TempDir()})
 	if err != nil {

@@ -51,7 +51,7 @@ func bundleTypes(t *testing.T, b []byte) map[string]int {
 
 // resourceSet returns the resources of a FHIR Bundle as sorted JSON: its
 // content whatever the order of the entries.
-func resourceSet(t *testing.T, b []byte) []string {
+func resourceSet(t testing.TB, b []byte) []string {
 	t.Helper()
 	doc, err := fhir.Parse(b)
 	if err != nil {
