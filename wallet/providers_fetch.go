@@ -243,6 +243,7 @@ func fetchFirst(ctx context.Context, node *ipfs.Node, plan []*provider, refs []i
 	for _, r := range refs {
 		total += r.Size
 	}
+	const maxPrealloc = 256 << 20
 	for _, p := range plan {
 		parts := make([][]byte, len(refs))
 		var done int64
@@ -253,6 +254,10 @@ func fetchFirst(ctx context.Context, node *ipfs.Node, plan []*provider, refs []i
 		var err error
 		for i, ref := range refs {
 			var buf bytes.Buffer
+			// The size is the wrapped key's (signed by the issuer), so
+			// bounded; growing as blocks arrive cost a third of a
+			// redeemer's CPU under load (BenchmarkKeeperUnderLoad).
+			buf.Grow(int(min(ref.Size, maxPrealloc)))
 			if p.url != "" {
 				err = fetchGateway(ctx, node, p.url, hc, ref, &buf, prog)
 			} else {
