@@ -8,7 +8,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -159,23 +158,9 @@ func (s *keepersSection) addKeeper() {
 
 // chooseQR reads a keeper address from a QR code image.
 func (s *keepersSection) chooseQR() {
-	d := dialog.NewFileOpen(func(rc fyne.URIReadCloser, err error) {
-		if err != nil {
-			s.u.showError(err)
-			return
-		}
-		if rc == nil {
-			return
-		}
-		rc.Close()
-		if rc.URI().Scheme() != "file" {
-			s.setStatus(widget.DangerImportance, "Reading a QR code needs an image file on this device; paste the address instead.")
-			return
-		}
-		s.readQR(rc.URI().Path())
-	}, s.u.win)
-	d.SetFilter(storage.NewExtensionFileFilter([]string{".png", ".jpg", ".jpeg", ".gif"}))
-	d.Show()
+	s.u.pickQRImage(s.readQR, func() {
+		s.setStatus(widget.DangerImportance, "Reading a QR code needs an image file on this device; paste the address instead.")
+	})
 }
 
 // readQR puts the keeper address in a QR code image into the address box.

@@ -108,23 +108,9 @@ func (v *sharedWithMeView) reload() {
 
 // chooseQR reads a grant link from a QR code image file.
 func (v *sharedWithMeView) chooseQR() {
-	d := dialog.NewFileOpen(func(rc fyne.URIReadCloser, err error) {
-		if err != nil {
-			v.u.showError(err)
-			return
-		}
-		if rc == nil {
-			return
-		}
-		rc.Close()
-		if rc.URI().Scheme() != "file" {
-			v.showVerdict(widget.DangerImportance, "Reading a QR code needs an image file on this device; paste the link instead.")
-			return
-		}
-		v.readQR(rc.URI().Path())
-	}, v.u.win)
-	d.SetFilter(storage.NewExtensionFileFilter([]string{".png", ".jpg", ".jpeg", ".gif"}))
-	d.Show()
+	v.u.pickQRImage(v.readQR, func() {
+		v.showVerdict(widget.DangerImportance, "Reading a QR code needs an image file on this device; paste the link instead.")
+	})
 }
 
 // readQR puts the link in a QR code image into the link box.
@@ -239,4 +225,27 @@ func chainText(links int) string {
 func (v *sharedWithMeView) open(g wallet.GrantRecord, bundle []byte) {
 	v.page = v.u.newReceivedPage(g, bundle)
 	v.md.show("From "+shortAddress(g.Issuer), v.page.content)
+}
+
+// pickQRImage lets the user pick a QR code image file and hands its path to
+// read; notFile is called for a pick that is no file on this device (a
+// content URI), which the QR reader cannot open.
+func (u *UI) pickQRImage(read func(path string), notFile func()) {
+	d := dialog.NewFileOpen(func(rc fyne.URIReadCloser, err error) {
+		if err != nil {
+			u.showError(err)
+			return
+		}
+		if rc == nil {
+			return
+		}
+		rc.Close()
+		if rc.URI().Scheme() != "file" {
+			notFile()
+			return
+		}
+		read(rc.URI().Path())
+	}, u.win)
+	d.SetFilter(storage.NewExtensionFileFilter([]string{".png", ".jpg", ".jpeg", ".gif"}))
+	d.Show()
 }

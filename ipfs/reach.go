@@ -137,25 +137,20 @@ const relayBufferSize = 32 << 10
 
 func (l RelayLimits) withDefaults() RelayLimits {
 	d := DefaultRelayLimits
-	if l.Reservations > 0 {
-		d.Reservations = l.Reservations
+	orDefault(&l.Reservations, d.Reservations)
+	orDefault(&l.ReservationsPerIP, d.ReservationsPerIP)
+	orDefault(&l.CircuitsPerPeer, d.CircuitsPerPeer)
+	orDefault(&l.DataPerCircuit, d.DataPerCircuit)
+	orDefault(&l.DurationPerCircuit, d.DurationPerCircuit)
+	orDefault(&l.ReservationTTL, d.ReservationTTL)
+	return l
+}
+
+// orDefault sets *v to d when *v is zero or negative.
+func orDefault[T ~int | ~int64 | ~uint64](v *T, d T) {
+	if *v <= 0 {
+		*v = d
 	}
-	if l.ReservationsPerIP > 0 {
-		d.ReservationsPerIP = l.ReservationsPerIP
-	}
-	if l.CircuitsPerPeer > 0 {
-		d.CircuitsPerPeer = l.CircuitsPerPeer
-	}
-	if l.DataPerCircuit > 0 {
-		d.DataPerCircuit = l.DataPerCircuit
-	}
-	if l.DurationPerCircuit > 0 {
-		d.DurationPerCircuit = l.DurationPerCircuit
-	}
-	if l.ReservationTTL > 0 {
-		d.ReservationTTL = l.ReservationTTL
-	}
-	return d
 }
 
 func (l RelayLimits) resources() relay.Resources {

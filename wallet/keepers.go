@@ -118,11 +118,11 @@ func (w *Wallet) AddKeeper(ctx context.Context, addr, name string) (Keeper, erro
 	if err != nil {
 		return Keeper{}, err
 	}
-	host, err := w.startNode(ctx, ipfs.LoopbackListen, nil)
+	host, release, err := w.keeperHost(ctx)
 	if err != nil {
 		return Keeper{}, err
 	}
-	defer host.Close()
+	defer release()
 	ectx, cancel := context.WithTimeout(ctx, keeperDialTimeout)
 	defer cancel()
 	if err := (&keep.Client{Host: host.Host(), Keeper: *ai}).Enrol(ectx, e); err != nil {
@@ -141,7 +141,8 @@ func (w *Wallet) AddKeeper(ctx context.Context, addr, name string) (Keeper, erro
 	if err := w.putKeeper(st); err != nil {
 		return Keeper{}, err
 	}
-	res := w.syncOne(ctx, host, st, nil)
+	want, wantErr := w.livePackages()
+	res := w.syncOne(ctx, host, st, want, wantErr, true)
 	return res.Keeper, nil
 }
 
@@ -179,7 +180,8 @@ func (w *Wallet) AddKuboReplica(ctx context.Context, apiURL, gatewayURL, name st
 	if err := w.putKeeper(st); err != nil {
 		return Keeper{}, err
 	}
-	res := w.syncOne(ctx, nil, st, nil)
+	want, wantErr := w.livePackages()
+	res := w.syncOne(ctx, nil, st, want, wantErr, true)
 	return res.Keeper, nil
 }
 
@@ -230,11 +232,11 @@ func (w *Wallet) RemoveKeeper(ctx context.Context, id string) error {
 			return fmt.Errorf("collecting garbage on %s: %w", st.Name, err)
 		}
 	default:
-		host, err := w.startNode(ctx, ipfs.LoopbackListen, nil)
+		host, release, err := w.keeperHost(ctx)
 		if err != nil {
 			return err
 		}
-		defer host.Close()
+		defer release()
 		ai, err := peer.AddrInfoFromString(st.Addr)
 		if err != nil {
 			return err
@@ -376,10 +378,16 @@ func (w *Wallet) syncKeepers(ctx context.Context, only map[cid.Cid]int64) (Keepe
 	}
 	var host *ipfs.Node
 	if slices.ContainsFunc(sts, func(s *keeperState) bool { return s.Kind == KeeperNode }) {
-		if host, err = w.startNode(ctx, ipfs.LoopbackListen, nil); err != nil {
+		var release func()
+		if host, release, err = w.keeperHost(ctx); err != nil {
 			return KeeperSync{}, err
 		}
-		defer host.Close()
+		defer release()
+	}
+	// What every keeper should hold, read once for all of them.
+	want, wantErr := only, error(nil)
+	if only == nil {
+		want, wantErr = w.livePackages()
 	}
 	out := KeeperSync{Keepers: make([]KeeperResult, len(sts))}
 	var wg sync.WaitGroup
@@ -387,25 +395,24 @@ func (w *Wallet) syncKeepers(ctx context.Context, only map[cid.Cid]int64) (Keepe
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out.Keepers[i] = w.syncOne(ctx, host, st, only)
+			out.Keepers[i] = w.syncOne(ctx, host, st, want, wantErr, only == nil)
 		}()
 	}
 	wg.Wait()
 	return out, nil
 }
 
-// syncOne syncs one keeper (see syncKeepers) and stores what it learnt.
-func (w *Wallet) syncOne(ctx context.Context, host *ipfs.Node, st *keeperState, only map[cid.Cid]int64) KeeperResult {
+// syncOne syncs one keeper (see syncKeepers) and stores what it learnt:
+// want is what the keeper should hold (wantErr why it is unknown); full
+// also drops what it should not hold and pulls the access records.
+func (w *Wallet) syncOne(ctx context.Context, host *ipfs.Node, st *keeperState, want map[cid.Cid]int64, wantErr error, full bool) KeeperResult {
 	res := KeeperResult{}
-	want, err := w.livePackages()
-	if err == nil && only != nil {
-		want = only
-	}
+	err := wantErr
 	if err == nil {
 		if st.Kind == KeeperKubo {
-			err = w.syncKubo(ctx, st, want, only == nil, &res)
+			err = w.syncKubo(ctx, st, want, full, &res)
 		} else {
-			err = w.syncKeeper(ctx, host, st, want, only == nil, &res)
+			err = w.syncKeeper(ctx, host, st, want, full, &res)
 		}
 	}
 	st.Reachable = err == nil || !isUnreachable(err)
@@ -735,4 +742,19 @@ func (w *Wallet) keeperRelays() []peer.AddrInfo {
 		}
 	}
 	return out
+}
+
+// keeperHost is the libp2p host that talks to keepers: this wallet's node
+// when it serves in this process (the app, `healthwallet node`: no second
+// host with the same peer id every sync, and the keeper sees the
+// connection that holds the relay reservation), else a short-lived one on
+// loopback. release closes only a host made here.
+func (w *Wallet) keeperHost(ctx context.Context) (host *ipfs.Node, release func(), err error) {
+	if s := localDeny.running(w.home); s != nil {
+		return s.node, func() {}, nil
+	}
+	if host, err = w.startNode(ctx, ipfs.LoopbackListen, nil); err != nil {
+		return nil, nil, err
+	}
+	return host, func() { host.Close() }, nil
 }

@@ -120,8 +120,8 @@ func (w *Wallet) localRevocations() ([][32]byte, error) {
 	return out, nil
 }
 
-// localDeny connects Revoke to the nodes serving the same wallet home in
-// this process.
+// localDeny connects Revoke, and the keeper syncs (keeperHost), to the
+// nodes serving the same wallet home in this process.
 var localDeny = &denyHub{subs: map[string]map[*Serving]bool{}}
 
 type denyHub struct {
@@ -153,4 +153,14 @@ func (h *denyHub) notify(home string, id [32]byte) {
 	for s := range h.subs[home] {
 		s.grants.Deny(id)
 	}
+}
+
+// running returns a node serving home in this process, or nil.
+func (h *denyHub) running(home string) *Serving {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for s := range h.subs[home] {
+		return s
+	}
+	return nil
 }

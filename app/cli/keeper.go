@@ -8,12 +8,6 @@ import (
 	"github.com/healthwallet/healthwallet/wallet"
 )
 
-// keeperJSON is the line `keeper --json` prints once it is serving.
-type keeperJSON struct {
-	PeerID string   `json:"peerId"`
-	Addrs  []string `json:"addrs"`
-}
-
 // keeperSyncEvery is how often `healthwallet node` syncs with the keepers.
 const keeperSyncEvery = 30 * time.Second
 
@@ -44,16 +38,7 @@ func runKeeper(c *ctx, args []string) error {
 		return err
 	}
 	defer k.Close()
-	out := keeperJSON{PeerID: k.PeerID(), Addrs: k.Addrs()}
-	if *asJSON {
-		b, _ := jsonLine(out)
-		c.Stdout.Write(b)
-	} else {
-		fmt.Fprintf(c.Stdout, "peer id  %s\n", out.PeerID)
-		for _, a := range out.Addrs {
-			fmt.Fprintf(c.Stdout, "address  %s\n", a)
-		}
-	}
+	c.printServing(nodeJSON{PeerID: k.PeerID(), Addrs: k.Addrs()}, *asJSON)
 	fmt.Fprintln(c.Stderr, "keeping; patients enrol with 'healthwallet keepers add ADDRESS'; press Ctrl-C to stop")
 	<-c.Context.Done()
 	served, denied := k.BlockStats()

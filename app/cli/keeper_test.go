@@ -38,7 +38,7 @@ func TestKeeperCLI(t *testing.T) {
 	}
 
 	line, stopKeeper := background(t, env, "--home", keeper, "keeper", "--json", "--listen", "/ip4/127.0.0.1/tcp/0")
-	var kj keeperJSON
+	var kj nodeJSON
 	if err := json.Unmarshal([]byte(line), &kj); err != nil || kj.PeerID == "" || len(kj.Addrs) == 0 {
 		t.Fatalf("keeper line %q: %v", line, err)
 	}

@@ -15,7 +15,8 @@ import (
 	"github.com/healthwallet/healthwallet/wallet"
 )
 
-// nodeJSON is the line `node` prints once it is serving.
+// nodeJSON is the line `node` (and, without a gateway, `keeper`) prints
+// once it is serving.
 type nodeJSON struct {
 	PeerID  string   `json:"peerId"`
 	Addrs   []string `json:"addrs"`
@@ -67,18 +68,7 @@ func runNode(c *ctx, args []string) error {
 	if err := atomicfile.WriteFile(filepath.Join(w.Home(), nodeFile), b, 0o600); err != nil {
 		return err
 	}
-	if *asJSON {
-		b, _ := jsonLine(out)
-		c.Stdout.Write(b)
-	} else {
-		fmt.Fprintf(c.Stdout, "peer id  %s\n", out.PeerID)
-		for _, a := range out.Addrs {
-			fmt.Fprintf(c.Stdout, "address  %s\n", a)
-		}
-		if out.Gateway != "" {
-			fmt.Fprintf(c.Stdout, "gateway  %s\n", out.Gateway)
-		}
-	}
+	c.printServing(out, *asJSON)
 	fmt.Fprintln(c.Stderr, "serving; press Ctrl-C to stop")
 	// Keepers get what they lack, and give their access records, every
 	// keeperSyncEvery; the loop ends before the wallet locks.
@@ -191,4 +181,21 @@ func runCAR(c *ctx, args []string) error {
 	}
 	fmt.Fprintf(c.Stdout, "imported %d DAGs from %s\n", n, file)
 	return nil
+}
+
+// printServing prints where a node or keeper serves: one JSON line, or
+// "peer id", "address" and "gateway" lines.
+func (c *ctx) printServing(out nodeJSON, asJSON bool) {
+	if asJSON {
+		b, _ := jsonLine(out)
+		c.Stdout.Write(b)
+		return
+	}
+	fmt.Fprintf(c.Stdout, "peer id  %s\n", out.PeerID)
+	for _, a := range out.Addrs {
+		fmt.Fprintf(c.Stdout, "address  %s\n", a)
+	}
+	if out.Gateway != "" {
+		fmt.Fprintf(c.Stdout, "gateway  %s\n", out.Gateway)
+	}
 }
