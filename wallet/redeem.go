@@ -253,15 +253,7 @@ func (w *Wallet) recordObject(ref ipfs.ObjectRef) (catalog.ID, error) {
 // redeemNode starts the redeemer's own node: this wallet's store and peer
 // identity, serving nobody.
 func (w *Wallet) redeemNode(ctx context.Context, opts RedeemOptions) (*ipfs.Node, error) {
-	store, err := w.objectStore()
-	if err != nil {
-		return nil, err
-	}
-	peerKey, err := w.PeerKey()
-	if err != nil {
-		return nil, err
-	}
-	return ipfs.StartNode(ctx, store, ipfs.NodeConfig{Key: peerKey, Listen: opts.Listen, StallTimeout: opts.StallTimeout})
+	return w.startNodeWith(ctx, ipfs.NodeConfig{Listen: opts.Listen, StallTimeout: opts.StallTimeout})
 }
 
 func providerTimeout(opts RedeemOptions) time.Duration {
