@@ -3,8 +3,10 @@ package shl
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -42,6 +44,14 @@ func TestEncryptRoundTrip(t *testing.T) {
 	key := testKey(t)
 	small := []byte(`{"resourceType":"Bundle"}`)
 	big := bytes.Repeat([]byte(`{"resourceType":"Observation","status":"final","code":{"text":"glucose"}},`), 2000)
+	raw := make([]byte, 2_400_000)
+	_, _ = rand.NewChaCha8([32]byte{1}).Read(raw) // fixed seed: the same bytes every run
+	if !useZip([]byte(hex.EncodeToString(raw))) { // 4.8 MB of hex deflates ~2×
+		t.Error("a 4.8 MB file that fits MaxJWE only deflated is not deflated")
+	}
+	if useZip(bytes.Repeat([]byte("0"), 4_000_000)) { // 4 MB deflating ~1000×: a bomb to go-jose
+		t.Error("a file beyond go-jose's 10× inflate bound is deflated")
+	}
 	for _, tc := range []struct {
 		name    string
 		plain   []byte
@@ -49,9 +59,9 @@ func TestEncryptRoundTrip(t *testing.T) {
 	}{
 		{"small stays uncompressed", small, false},
 		{"compressible JSON within 250 kB is deflated", big, true},
-		// 1.4 MB deflating ~100×: beyond go-jose's inflate bound of
-		// max(250 kB, 10×), so it must go uncompressed.
-		{"beyond the inflate bound stays uncompressed", bytes.Repeat(big, 10), false},
+		// 1.4 MB: above the readers' default 250 kB, and it fits in MaxJWE
+		// uncompressed.
+		{"above 250 kB stays uncompressed", bytes.Repeat(big, 10), false},
 	} {
 		jwe, err := Encrypt(key, "application/fhir+json", tc.plain)
 		if err != nil {
