@@ -117,7 +117,9 @@ async function main(argv) {
   }
 }
 
+// exitCode, not process.exit(): stdout to a pipe is asynchronous and must
+// drain before Node exits.
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e) => { process.stderr.write(`open-shl: ${e.message}\n`); process.exit(1); },
+  (code) => { process.exitCode = code; },
+  (e) => { process.stderr.write(`open-shl: ${e.message}\n`); process.exitCode = 1; },
 );
