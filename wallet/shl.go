@@ -20,7 +20,6 @@ import (
 	"github.com/healthwallet/healthwallet/share/registry"
 	"github.com/healthwallet/healthwallet/share/shl"
 	"github.com/healthwallet/healthwallet/wallet/catalog"
-	"github.com/healthwallet/healthwallet/wallet/fhir"
 )
 
 // SHLContentType is the content type of the one file of this wallet's
@@ -33,13 +32,9 @@ const MaxSHLLabel = 80
 
 // SHLOptions says what a SMART Health Link shares, for how long, and how.
 type SHLOptions struct {
-	// Records, Categories and IPS choose the records, as for a grant: IPS
-	// is the International Patient Summary preset (PresetIPS). Sensitive
-	// names the sensitive categories the patient agrees to share.
-	Records    []catalog.ID
-	Categories []fhir.Category
-	IPS        bool
-	Sensitive  []fhir.Sensitive
+	// Selection chooses the records, as for a grant (Preset PresetIPS: the
+	// International Patient Summary's records, in an IPS-shaped Bundle).
+	Selection Selection
 	// For is how long the link works (MinGrantDuration..MaxGrantDuration).
 	For time.Duration
 	// Passcode, if set, must be given to open the link (flag P); the
@@ -56,14 +51,6 @@ type SHLOptions struct {
 	// patient's own node); by default the first keeper that serves SMART
 	// Health Links.
 	URL string
-}
-
-func (o SHLOptions) selection() Selection {
-	s := Selection{Records: o.Records, Categories: o.Categories, Sensitive: o.Sensitive}
-	if o.IPS {
-		s.Preset = PresetIPS
-	}
-	return s
 }
 
 // SHLRecord is this wallet's record of a SMART Health Link it created. It
@@ -185,7 +172,7 @@ func (w *Wallet) CreateSHL(ctx context.Context, opts SHLOptions, chain ChainConf
 		return SHLRecord{}, err
 	}
 	now := w.now().UTC()
-	sel := opts.selection()
+	sel := opts.Selection
 	keyText, err := shl.NewKey()
 	if err != nil {
 		return SHLRecord{}, err

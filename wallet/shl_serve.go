@@ -151,3 +151,13 @@ func (w *Wallet) appendAccess(e AccessEntry) {
 	b, _ := json.Marshal(e)
 	_ = cat.Put(catalog.AccessLog, catalog.NewID(), b)
 }
+
+// AccessOfSHL returns the id of the SMART Health Link an access-log entry
+// is about ("" for a grant's presentation).
+func AccessOfSHL(e AccessEntry) string {
+	id, _ := strings.CutPrefix(e.Grant, "shl:")
+	if id == e.Grant {
+		return ""
+	}
+	return id
+}
