@@ -177,16 +177,16 @@ func (w *Wallet) CreateSHL(ctx context.Context, opts SHLOptions, chain ChainConf
 	if err != nil {
 		return SHLRecord{}, err
 	}
-	root, recs, err := w.encryptSHL(ctx, sel, keyText, now)
-	if err != nil {
-		return SHLRecord{}, err
-	}
 	base := strings.TrimRight(opts.URL, "/")
 	serving := ""
 	if base == "" {
 		if base, serving, err = w.keeperSHLURL(ctx); err != nil {
 			return SHLRecord{}, err
 		}
+	}
+	root, recs, err := w.encryptSHL(ctx, sel, keyText, now)
+	if err != nil {
+		return SHLRecord{}, err
 	}
 	id, err := shl.NewID()
 	if err != nil {
