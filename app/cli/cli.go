@@ -146,6 +146,9 @@ func Main(args []string, env Env) int {
 			return c.finish(cmd.run(c, rest[1:]))
 		}
 	}
+	if rest[0] == "dev" { // hidden: demo and test tools
+		return c.finish(runDev(c, rest[1:]))
+	}
 	fmt.Fprintf(env.Stderr, "healthwallet: unknown command %q; run 'healthwallet help'\n", rest[0])
 	return ExitUsage
 }
