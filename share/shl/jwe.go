@@ -17,14 +17,34 @@ const (
 	MaxPlain = 20 << 20
 )
 
-// joseInflateLimit mirrors go-jose's own bound on decompression: it refuses
-// output above max(250 kB, 10 × the compressed size). [Encrypt] compresses
-// only within it, so every go-jose reader (ours included) can open our files.
-func joseInflateLimit(compressed int) int { return max(250_000, 10*compressed) }
+// Readers bound decompression: go-jose refuses output above max(250 kB,
+// 10 × the compressed size), the jose npm library above 250 kB unless told
+// otherwise. [Encrypt] compresses within both defaults (plaintext up to
+// 250 kB), and beyond them only within go-jose's bound when the file would
+// otherwise not fit in MaxJWE.
+const inflateDefault = 250_000
+
+func joseInflateLimit(compressed int) int { return max(inflateDefault, 10*compressed) }
+
+// useZip decides whether Encrypt deflates plaintext.
+func useZip(plaintext []byte) bool {
+	n := deflatedSize(plaintext)
+	if n >= len(plaintext) || len(plaintext) > joseInflateLimit(n) {
+		return false
+	}
+	if len(plaintext) <= inflateDefault {
+		return true
+	}
+	// Larger: only when uncompressed it would exceed MaxJWE (base64url 4/3
+	// plus a header of well under 1 kB).
+	return (len(plaintext)+2)/3*4+1024 > MaxJWE
+}
 
 // Encrypt seals plaintext for key (32 bytes) as a compact JWE: alg "dir",
 // enc "A256GCM", "cty" contentType, and "zip":"DEF" when compression makes
-// the file smaller (and stays within what go-jose readers inflate).
+// the file smaller and common readers inflate it with their default limits
+// (plaintext up to 250 kB); a larger plaintext is deflated only when it would
+// otherwise not fit in [MaxJWE], and only within go-jose's 10× bound.
 func Encrypt(key []byte, contentType string, plaintext []byte) (string, error) {
 	if len(key) != KeySize {
 		return "", fmt.Errorf("shl: encryption key is %d bytes, want %d: %w", len(key), KeySize, ErrKey)
@@ -36,7 +56,7 @@ func Encrypt(key []byte, contentType string, plaintext []byte) (string, error) {
 		return "", fmt.Errorf("shl: file is %d bytes, at most %d allowed: %w", len(plaintext), MaxPlain, ErrTooLarge)
 	}
 	opts := (&jose.EncrypterOptions{}).WithContentType(jose.ContentType(contentType))
-	if n := deflatedSize(plaintext); n < len(plaintext) && len(plaintext) <= joseInflateLimit(n) {
+	if useZip(plaintext) {
 		opts.Compression = jose.DEFLATE
 	}
 	enc, err := jose.NewEncrypter(jose.A256GCM, jose.Recipient{Algorithm: jose.DIRECT, Key: key}, opts)
