@@ -418,9 +418,16 @@ func shlRoots(cat *catalog.Catalog) ([]cid.Cid, error) {
 // RefreshLiveSHLs brings every active live link up to date: when its
 // selection now holds records its file lacks, the package is rebuilt and
 // re-encrypted under the link's same key (the link does not change), and
-// the new version is pushed to the keepers under the same id. It returns
-// how many links it refreshed. Call it after imports.
-func (w *Wallet) RefreshLiveSHLs(ctx context.Context) (int, error) {
+// the new version is pushed to the keepers under the same id (Version
+// counts the versions). Call it after imports. A keeper that cannot be
+// reached gets the new version on the next sync; the error says so.
+func (w *Wallet) RefreshLiveSHLs(ctx context.Context) error {
+	_, err := w.refreshLiveSHLs(ctx)
+	return err
+}
+
+// refreshLiveSHLs is RefreshLiveSHLs, counting the links refreshed.
+func (w *Wallet) refreshLiveSHLs(ctx context.Context) (int, error) {
 	recs, err := w.SHLs()
 	if err != nil {
 		return 0, err

@@ -151,13 +151,13 @@ func TestSHLLive(t *testing.T) {
 	opts := OpenSHLOptions{HTTP: ts.Client()}
 	first, err := viewer.OpenSHL(ctx, rec.Link, "", opts)
 	must(t, err)
-	if n, err := patient.RefreshLiveSHLs(ctx); n != 0 || err != nil {
+	if n, err := patient.refreshLiveSHLs(ctx); n != 0 || err != nil {
 		t.Fatalf("refresh with nothing new: %d, %v", n, err)
 	}
 	data, _ := fixtures.Named("Buster_Hoeger").Read()
 	_, err = patient.ImportFHIR(ctx, "b.json", data)
 	must(t, err)
-	if n, err := patient.RefreshLiveSHLs(ctx); n != 1 || err != nil {
+	if n, err := patient.refreshLiveSHLs(ctx); n != 1 || err != nil {
 		t.Fatalf("refresh after import: %d, %v", n, err)
 	}
 	now, _ := patient.FindSHL(rec.ID)
