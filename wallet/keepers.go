@@ -670,6 +670,9 @@ func (w *Wallet) grantRoots(g GrantRecord) (map[cid.Cid]int64, error) {
 		}
 		out[ref.Root] = g.ExpiresAt.Unix()
 	}
+	for _, r := range w.liveRoots(g) {
+		out[r] = g.ExpiresAt.Unix()
+	}
 	return out, nil
 }
 
