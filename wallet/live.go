@@ -17,7 +17,6 @@ import (
 	"github.com/ipfs/go-cid"
 	carv2 "github.com/ipld/go-car/v2"
 	"github.com/ipld/go-car/v2/storage"
-	"github.com/multiformats/go-multihash"
 	"golang.org/x/crypto/hkdf"
 
 	"github.com/healthwallet/healthwallet/ipfs"
@@ -232,10 +231,7 @@ func (w *Wallet) liveRoots(g GrantRecord) []cid.Cid {
 // putRawBlock stores b as one raw block (an envelope), recorded as an
 // object (no key: it is not encrypted) so GC keeps it.
 func (w *Wallet) putRawBlock(ctx context.Context, b []byte) (catalog.ID, error) {
-	c, err := cid.V1Builder{Codec: cid.Raw, MhType: multihash.SHA2_256}.Sum(b)
-	if err != nil {
-		return catalog.ID{}, err
-	}
+	c := live.EnvelopeCID(b)
 	var car bytes.Buffer
 	wr, err := storage.NewWritable(&car, []cid.Cid{c}, carv2.WriteAsCarV1(true))
 	if err != nil {
