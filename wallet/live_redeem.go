@@ -271,7 +271,7 @@ func newEntries(prev, next []byte) []string {
 		}
 		if day := x.Day(); len(day) == 10 {
 			if t, err := time.Parse(time.DateOnly, day); err == nil {
-				line += " (" + t.Format("2 Jan 2006") + ")"
+				line = strings.TrimSuffix(line, " · "+day) + " (" + t.Format("2 Jan 2006") + ")"
 			}
 		}
 		out = append(out, line)
