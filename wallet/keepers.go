@@ -479,6 +479,9 @@ func (w *Wallet) syncKeeper(ctx context.Context, host *ipfs.Node, st *keeperStat
 		}
 		st.Pending = 0
 	}
+	if err := w.putLiveRecords(ctx, c, want); err != nil {
+		return err
+	}
 	if full {
 		var stale []cid.Cid
 		for r := range held {

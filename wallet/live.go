@@ -21,6 +21,7 @@ import (
 
 	"github.com/healthwallet/healthwallet/ipfs"
 	"github.com/healthwallet/healthwallet/share/grant"
+	"github.com/healthwallet/healthwallet/share/keep"
 	"github.com/healthwallet/healthwallet/share/live"
 	"github.com/healthwallet/healthwallet/share/serve"
 	"github.com/healthwallet/healthwallet/wallet/catalog"
@@ -210,6 +211,37 @@ func (w *Wallet) pushLive(ctx context.Context, g GrantRecord) {
 		return
 	}
 	w.syncKeepers(ctx, roots)
+}
+
+// putLiveRecords hands keeper c the newest record of every live grant
+// whose version's roots are in want (the keeper holds them by now), so
+// the keeper serves that version while this wallet's node is away. The
+// keeper keeps the newest it was given; a keeper too old for live grants
+// is left alone (it still holds the items).
+func (w *Wallet) putLiveRecords(ctx context.Context, c *keep.Client, want map[cid.Cid]int64) error {
+	gs, err := w.Grants()
+	if err != nil {
+		return err
+	}
+	now := w.now()
+	for _, g := range gs {
+		if !liveRefreshable(g, now) || g.LiveSeq == 0 {
+			continue
+		}
+		if _, ok := want[live.EnvelopeCID(g.LiveEnvelope)]; !ok {
+			continue
+		}
+		lctx, cancel := context.WithTimeout(ctx, keeperDialTimeout)
+		err := c.PutLive(lctx, keep.LiveRecord{Grant: "0x" + g.Hash, Name: g.LiveName, Record: g.LiveIPNS, Envelope: g.LiveEnvelope})
+		cancel()
+		if errors.Is(err, keep.ErrUnsupported) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("live grant %s: %w", g.ID, err)
+		}
+	}
+	return nil
 }
 
 // liveRoots are the roots of a live grant's current version: its package
