@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"math/big"
 	"net"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -140,11 +141,15 @@ func (ca *CA) issuePEM(hosts []string) (certPEM, keyPEM []byte, err error) {
 }
 
 // WriteFiles writes the CA certificate (ca.pem), and a certificate for
-// hosts (cert.pem) with its key (key.pem, mode 0600), into dir.
+// hosts (cert.pem) with its key (key.pem, mode 0600), into dir (made if
+// missing).
 func (ca *CA) WriteFiles(dir string, hosts ...string) (Files, error) {
 	certPEM, keyPEM, err := ca.issuePEM(hosts)
 	if err != nil {
 		return Files{}, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return Files{}, fmt.Errorf("testca: %w", err)
 	}
 	f := Files{CA: filepath.Join(dir, "ca.pem"), Cert: filepath.Join(dir, "cert.pem"), Key: filepath.Join(dir, "key.pem")}
 	for _, w := range []struct {

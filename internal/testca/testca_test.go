@@ -43,7 +43,7 @@ func TestServeAndTrust(t *testing.T) {
 		t.Fatalf("no hosts: %v", err)
 	}
 
-	f, err := ca.WriteFiles(t.TempDir(), "localhost")
+	f, err := ca.WriteFiles(t.TempDir()+"/a/b", "localhost")
 	if err != nil {
 		t.Fatal(err)
 	}
