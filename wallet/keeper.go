@@ -199,6 +199,13 @@ type keptStore struct {
 	// seq serialises access records (their sequence numbers).
 	seq sync.Mutex
 
+	// shlURL is the HTTPS base URL of the keeper's SHL endpoint ("":
+	// none); shlMu guards shls, lives and their catalog entries.
+	shlURL string
+	shlMu  sync.Mutex
+	shls   map[string]shlRef
+	lives  map[liveKey]catalog.ID
+
 	mu       sync.RWMutex
 	patients map[common.Address]catalog.ID
 	peers    map[peer.ID]common.Address
@@ -236,7 +243,10 @@ func (w *Wallet) openKeptStore(store *ipfs.Store, onError func(error)) (*keptSto
 		k.holdLocked(p.Patient, c, heldRoot{id, p.Expires})
 		return nil
 	})
-	return k, err
+	if err != nil {
+		return nil, err
+	}
+	return k, k.loadKept(cat)
 }
 
 func (k *keptStore) holdLocked(p common.Address, c cid.Cid, h heldRoot) {
@@ -383,6 +393,9 @@ func (k *keptStore) Drop(ctx context.Context, p common.Address, roots []cid.Cid)
 	if err := k.forget(p, func(c cid.Cid, _ heldRoot) bool { return slices.Contains(roots, c) }); err != nil {
 		return err
 	}
+	if err := k.pruneKept(p, false); err != nil {
+		return err
+	}
 	return k.collect(ctx)
 }
 
@@ -421,6 +434,9 @@ func (k *keptStore) collect(ctx context.Context) error {
 // Remove implements keep.Store.
 func (k *keptStore) Remove(ctx context.Context, p common.Address) error {
 	if err := k.forget(p, func(cid.Cid, heldRoot) bool { return true }); err != nil {
+		return err
+	}
+	if err := k.pruneKept(p, true); err != nil {
 		return err
 	}
 	cat, err := k.w.Catalog()
@@ -531,12 +547,17 @@ func (k *keptStore) patient(p common.Address) (keptPatient, catalog.ID, error) {
 // recordAccess is the grant server's access callback: a presentation
 // concerning an enrolled patient becomes that patient's next record.
 func (k *keptStore) recordAccess(a serve.Access) {
-	if !k.Enrolled(a.Patient) {
+	k.appendAccess(a.Patient, accessEntryOf(a))
+}
+
+// appendAccess makes e enrolled patient p's next access record.
+func (k *keptStore) appendAccess(p common.Address, e AccessEntry) {
+	if !k.Enrolled(p) {
 		return // no patient to tell: a chain of a stranger
 	}
 	k.seq.Lock()
 	defer k.seq.Unlock()
-	rec, id, err := k.patient(a.Patient)
+	rec, id, err := k.patient(p)
 	if err != nil {
 		k.report(fmt.Errorf("access record: %w", err))
 		return
@@ -546,9 +567,9 @@ func (k *keptStore) recordAccess(a serve.Access) {
 		k.report(fmt.Errorf("access record: %w", err))
 		return
 	}
-	entry, _ := json.Marshal(accessEntryOf(a))
+	entry, _ := json.Marshal(e)
 	rec.LastSeq++
-	b, _ := json.Marshal(keptAccess{Patient: a.Patient, Seq: rec.LastSeq, Entry: entry})
+	b, _ := json.Marshal(keptAccess{Patient: p, Seq: rec.LastSeq, Entry: entry})
 	pb, _ := json.Marshal(rec)
 	err = cat.Update(func(tx *catalog.Tx) error {
 		if err := tx.Put(catalog.KeptAccess, catalog.NewID(), b); err != nil {
@@ -564,6 +585,17 @@ func (k *keptStore) recordAccess(a serve.Access) {
 // sweep drops every package whose expiry passed.
 func (k *keptStore) sweep(ctx context.Context) {
 	now := k.w.now().Unix()
+	k.shlMu.Lock()
+	withSHLs := map[common.Address]bool{}
+	for _, ref := range k.shls {
+		withSHLs[ref.patient] = true
+	}
+	k.shlMu.Unlock()
+	for p := range withSHLs {
+		if err := k.pruneKept(p, false); err != nil {
+			k.report(fmt.Errorf("dropping expired SHLs: %w", err))
+		}
+	}
 	k.mu.RLock()
 	var patients []common.Address
 	for p, m := range k.held {
@@ -581,6 +613,10 @@ func (k *keptStore) sweep(ctx context.Context) {
 	for _, p := range patients {
 		if err := k.forget(p, func(_ cid.Cid, h heldRoot) bool { return h.expires <= now }); err != nil {
 			k.report(fmt.Errorf("dropping expired packages: %w", err))
+			return
+		}
+		if err := k.pruneKept(p, false); err != nil {
+			k.report(fmt.Errorf("dropping expired SHLs: %w", err))
 			return
 		}
 	}

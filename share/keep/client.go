@@ -150,3 +150,17 @@ func (c *Client) Status(ctx context.Context) (Status, error) {
 	}
 	return *resp.Status, nil
 }
+
+// PutSHL asks the keeper to serve SMART Health Link entry e (replacing an
+// entry of the same id); put its files' roots first, as items.
+func (c *Client) PutSHL(ctx context.Context, e SHLEntry) error {
+	_, err := c.exchange(ctx, Request{Verb: VerbSHL, SHL: &e}, nil)
+	return err
+}
+
+// PutLive hands the keeper the newest version of a live grant; put its
+// envelope and package first, as items.
+func (c *Client) PutLive(ctx context.Context, r LiveRecord) error {
+	_, err := c.exchange(ctx, Request{Verb: VerbLive, Live: &r}, nil)
+	return err
+}

@@ -208,6 +208,9 @@ func FuzzReadRequest(f *testing.F) {
 		{Verb: VerbDrop, Roots: []string{"bafkqaaa"}},
 		{Verb: VerbAccess, After: 7},
 		{Verb: VerbStatus},
+		{Verb: VerbSHL, SHL: with(func(*SHLEntry) {})},
+		{Verb: VerbSHL, SHL: with(func(e *SHLEntry) { e.Flags, e.PasscodeHash = "U", "" })},
+		{Verb: VerbLive, Live: withLive(func(*LiveRecord) {})},
 	} {
 		var buf bytes.Buffer
 		writeFrame(&buf, req)
@@ -223,6 +226,17 @@ func FuzzReadRequest(f *testing.F) {
 			return
 		}
 		if len(req.Items) > MaxItems || len(req.Roots) > MaxItems || (req.Verb == VerbEnrol && req.Enrolment == nil) {
+			t.Fatalf("accepted %+v", req)
+		}
+		if req.Verb == VerbSHL {
+			if req.SHL == nil || len(req.SHL.Files) > MaxSHLFiles || len(req.SHL.ID) > maxSHLID {
+				t.Fatalf("accepted %+v", req)
+			}
+			if _, err := req.SHL.CIDs(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if req.Verb == VerbLive && (req.Live == nil || len(req.Live.Record) > MaxLiveRec || len(req.Live.Envelope) > MaxEnvelope) {
 			t.Fatalf("accepted %+v", req)
 		}
 		for _, it := range req.Items {
@@ -245,6 +259,8 @@ func FuzzReadResponse(f *testing.F) {
 		{Items: []Item{{Root: "bafkqaaa", Expires: 1}}},
 		{Records: []AccessRecord{{Seq: 1, Entry: json.RawMessage(`{"granted":true}`)}}, More: true},
 		{Status: &Status{Patient: "0x01", Held: 2, LastSeq: 3}},
+		{Status: &Status{Patient: "0x01", SHLURL: "https://keeper.example"}},
+		{Code: codeUnsupported, Error: "it serves no SMART Health Links"},
 	} {
 		var buf bytes.Buffer
 		writeFrame(&buf, resp)

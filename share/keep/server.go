@@ -43,6 +43,29 @@ type Store interface {
 	LastSeq(ctx context.Context, patient common.Address) (uint64, error)
 }
 
+// SHLStore is a Store that serves SMART Health Links (the keep server asks
+// for it with a type assertion; a store that is none refuses shl).
+type SHLStore interface {
+	// PutSHL stores or replaces entry e for patient; every file root must
+	// be held for patient.
+	PutSHL(ctx context.Context, patient common.Address, e SHLEntry) error
+	// SHLURL is the HTTPS base URL manifests are served at ("": none).
+	SHLURL() string
+}
+
+// LiveStore is a Store that keeps live grants' newest records (the keep
+// server asks for it with a type assertion; a store that is none refuses
+// live).
+type LiveStore interface {
+	// PutLive stores r for patient if it is newer than the one held for
+	// its grant; its envelope and package roots must be held for patient.
+	PutLive(ctx context.Context, patient common.Address, r LiveRecord) error
+}
+
+// ErrUnsupported: the keeper does not do what was asked (an older keeper,
+// or one that serves no SMART Health Links).
+var ErrUnsupported = errors.New("this keeper does not support that")
+
 // Server answers the keep protocol on a keeper's host.
 type Server struct {
 	self  peer.ID
@@ -151,7 +174,27 @@ func (s *Server) serve(ctx context.Context, from peer.ID, req Request, r io.Read
 		if err != nil {
 			return fail(err)
 		}
-		return Response{Status: &Status{Patient: patient.Hex(), Held: len(items), LastSeq: last}}
+		st := &Status{Patient: patient.Hex(), Held: len(items), LastSeq: last}
+		if ss, ok := s.store.(SHLStore); ok {
+			st.SHLURL = ss.SHLURL()
+		}
+		return Response{Status: st}
+	case VerbSHL:
+		ss, ok := s.store.(SHLStore)
+		if !ok || ss.SHLURL() == "" {
+			return Response{Code: codeUnsupported, Error: "it serves no SMART Health Links"}
+		}
+		if err := ss.PutSHL(ctx, patient, *req.SHL); err != nil {
+			return fail(err)
+		}
+	case VerbLive:
+		ls, ok := s.store.(LiveStore)
+		if !ok {
+			return Response{Code: codeUnsupported, Error: "it keeps no live grants"}
+		}
+		if err := ls.PutLive(ctx, patient, *req.Live); err != nil {
+			return fail(err)
+		}
 	}
 	return Response{}
 }

@@ -23,7 +23,13 @@
 // blocks: every block is checked against its CID and every root's DAG must
 // be complete); have (the items held); drop (roots); remove (everything
 // held for the patient, and the enrolment); access (the keeper's records of
-// presentations of the patient's grants, after a sequence number); status.
+// presentations of the patient's grants, after a sequence number); status;
+// shl (store or replace one SMART Health Link entry, [SHLEntry], whose file
+// roots the patient put first, as items); live (store the newest IPNS
+// record of a live grant, [LiveRecord], whose envelope and package the
+// patient put first). A keeper that serves no SMART Health Links (its store
+// is no [SHLStore]) refuses shl; one whose store is no [LiveStore] refuses
+// live.
 //
 // Every header is bounded (MaxRequest, MaxResponse, MaxItems, MaxRecords,
 // MaxRecord): a decoder never allocates more than its bound, whatever a peer
@@ -33,10 +39,12 @@ package keep
 import (
 	"bufio"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/ipfs/go-cid"
@@ -53,7 +61,13 @@ const (
 	MaxRecords  = 1000      // access records in one response
 	MaxRecord   = 4 << 10   // one access record's entry
 	MaxPut      = 1 << 30   // the CAR of one put
-	maxText     = 1024      // an error text
+	MaxSHLFiles = 16        // files of one SHL entry
+	MaxLiveRec  = 10 << 10  // a live grant's marshalled IPNS record
+	MaxEnvelope = 4 << 10   // a live grant's envelope
+	minSHLID    = 43        // an SHL id: at least 256 bits, base64url
+	maxSHLID    = 128
+	maxField    = 256  // a content type, a passcode hash, an IPNS name
+	maxText     = 1024 // an error text
 )
 
 // Timeouts of one exchange.
@@ -71,6 +85,12 @@ const (
 	VerbRemove = "remove"
 	VerbAccess = "access"
 	VerbStatus = "status"
+	// VerbSHL stores or replaces one SMART Health Link entry (Request.SHL);
+	// its file roots must already be held (put them first, as items).
+	VerbSHL = "shl"
+	// VerbLive stores the newest IPNS record of a live grant
+	// (Request.Live); its envelope root and package root must be held.
+	VerbLive = "live"
 )
 
 // Response codes.
@@ -78,6 +98,7 @@ const (
 	codeOK          = ""
 	codeNotEnrolled = "not-enrolled"
 	codeRefused     = "refused"
+	codeUnsupported = "unsupported"
 )
 
 // Errors of the protocol.
@@ -119,15 +140,137 @@ type Status struct {
 	Patient string `json:"patient"` // address
 	Held    int    `json:"held"`    // package roots held
 	LastSeq uint64 `json:"lastSeq"` // the newest access record's Seq
+	// SHLURL is the keeper's HTTPS base URL for SMART Health Link
+	// manifests ("": it serves none).
+	SHLURL string `json:"shlUrl,omitempty"`
+}
+
+// SHLEntry is one SMART Health Link a keeper serves for a patient: its
+// manifest's files are the JWE objects at the roots of Files, which the
+// keeper must hold for the patient. The keeper never sees the link's key.
+type SHLEntry struct {
+	ID           string    `json:"id"`           // the manifest URL's last segment: base64url, >= 256 bits
+	Flags        string    `json:"flags"`        // a subset of "LPU", without both P and U
+	Expires      int64     `json:"expires"`      // unix seconds; 0: never
+	RevocationID string    `json:"revocationId"` // 0x hex of 32 bytes: revoked on chain, the link is refused
+	PasscodeHash string    `json:"passcodeHash,omitempty"`
+	Files        []SHLFile `json:"files"`
+}
+
+// SHLFile is one file of an SHL entry.
+type SHLFile struct {
+	ContentType string `json:"contentType"`
+	Root        string `json:"root"` // CID of the JWE object (raw JWE bytes as a UnixFS file)
+	LastUpdated int64  `json:"lastUpdated"`
+}
+
+// CIDs parses the roots of the entry's files.
+func (e SHLEntry) CIDs() ([]cid.Cid, error) {
+	out := make([]cid.Cid, len(e.Files))
+	for i, f := range e.Files {
+		c, err := Item{Root: f.Root}.CID()
+		if err != nil {
+			return nil, err
+		}
+		out[i] = c
+	}
+	return out, nil
+}
+
+// Revocation parses the entry's revocation id.
+func (e SHLEntry) Revocation() ([32]byte, error) { return parseHash32("revocation id", e.RevocationID) }
+
+// check enforces the entry's bounds.
+func (e SHLEntry) check() error {
+	if len(e.ID) < minSHLID || len(e.ID) > maxSHLID {
+		return fmt.Errorf("%w: SHL id of %d characters (%d to %d)", ErrMalformed, len(e.ID), minSHLID, maxSHLID)
+	}
+	for _, r := range e.ID {
+		if !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return fmt.Errorf("%w: SHL id is not base64url", ErrMalformed)
+		}
+	}
+	seen := map[rune]bool{}
+	for _, r := range e.Flags {
+		if !strings.ContainsRune("LPU", r) || seen[r] {
+			return fmt.Errorf("%w: SHL flags %q (each of L, P, U at most once)", ErrMalformed, e.Flags)
+		}
+		seen[r] = true
+	}
+	if seen['P'] && seen['U'] {
+		return fmt.Errorf("%w: SHL flags P and U together", ErrMalformed)
+	}
+	if seen['P'] != (e.PasscodeHash != "") {
+		return fmt.Errorf("%w: SHL flag P and a passcode hash go together", ErrMalformed)
+	}
+	if e.Expires < 0 || len(e.PasscodeHash) > maxField {
+		return fmt.Errorf("%w: SHL expiry or passcode hash", ErrMalformed)
+	}
+	if _, err := e.Revocation(); err != nil {
+		return err
+	}
+	if len(e.Files) == 0 || len(e.Files) > MaxSHLFiles || seen['U'] && len(e.Files) != 1 {
+		return fmt.Errorf("%w: SHL of %d files (1 to %d; U: exactly 1)", ErrMalformed, len(e.Files), MaxSHLFiles)
+	}
+	for _, f := range e.Files {
+		if f.ContentType == "" || len(f.ContentType) > maxField || f.LastUpdated < 0 {
+			return fmt.Errorf("%w: SHL file content type or time", ErrMalformed)
+		}
+	}
+	_, err := e.CIDs()
+	return err
+}
+
+// LiveRecord is the newest version of a live grant a keeper serves: the
+// grant's IPNS record and the envelope it points to.
+type LiveRecord struct {
+	Grant    string `json:"grant"`    // 0x hex leaf hash of the live grant
+	Name     string `json:"name"`     // IPNS name string
+	Record   []byte `json:"record"`   // marshalled IPNS record, at most MaxLiveRec bytes
+	Envelope []byte `json:"envelope"` // the live envelope's encoding, at most MaxEnvelope bytes
+}
+
+// GrantHash parses the record's grant hash.
+func (r LiveRecord) GrantHash() ([32]byte, error) { return parseHash32("grant hash", r.Grant) }
+
+// check enforces the record's bounds.
+func (r LiveRecord) check() error {
+	if _, err := r.GrantHash(); err != nil {
+		return err
+	}
+	switch {
+	case r.Name == "" || len(r.Name) > maxField:
+		return fmt.Errorf("%w: live IPNS name of %d bytes", ErrMalformed, len(r.Name))
+	case len(r.Record) == 0 || len(r.Record) > MaxLiveRec:
+		return fmt.Errorf("%w: live record of %d bytes (1 to %d)", ErrMalformed, len(r.Record), MaxLiveRec)
+	case len(r.Envelope) == 0 || len(r.Envelope) > MaxEnvelope:
+		return fmt.Errorf("%w: live envelope of %d bytes (1 to %d)", ErrMalformed, len(r.Envelope), MaxEnvelope)
+	}
+	return nil
+}
+
+// parseHash32 parses 0x and 64 hex digits.
+func parseHash32(what, s string) ([32]byte, error) {
+	var out [32]byte
+	h, ok := strings.CutPrefix(s, "0x")
+	if !ok || len(h) != 64 {
+		return out, fmt.Errorf("%w: %s %q is not 0x and 64 hex digits", ErrMalformed, what, s)
+	}
+	if _, err := hex.Decode(out[:], []byte(h)); err != nil {
+		return out, fmt.Errorf("%w: %s %q is not 0x and 64 hex digits", ErrMalformed, what, s)
+	}
+	return out, nil
 }
 
 // Request is a request header.
 type Request struct {
-	Verb      string     `json:"verb"`
-	Enrolment *Enrolment `json:"enrolment,omitempty"` // enrol
-	Items     []Item     `json:"items,omitempty"`     // put
-	Roots     []string   `json:"roots,omitempty"`     // drop
-	After     uint64     `json:"after,omitempty"`     // access
+	Verb      string      `json:"verb"`
+	Enrolment *Enrolment  `json:"enrolment,omitempty"` // enrol
+	Items     []Item      `json:"items,omitempty"`     // put
+	Roots     []string    `json:"roots,omitempty"`     // drop
+	After     uint64      `json:"after,omitempty"`     // access
+	SHL       *SHLEntry   `json:"shl,omitempty"`       // shl
+	Live      *LiveRecord `json:"live,omitempty"`      // live
 }
 
 // Response is a response header.
@@ -194,6 +337,20 @@ func (req Request) check() error {
 		if len(req.Roots) == 0 {
 			return fmt.Errorf("%w: drop without roots", ErrMalformed)
 		}
+	case VerbSHL:
+		if req.SHL == nil {
+			return fmt.Errorf("%w: shl without an entry", ErrMalformed)
+		}
+		if err := req.SHL.check(); err != nil {
+			return err
+		}
+	case VerbLive:
+		if req.Live == nil {
+			return fmt.Errorf("%w: live without a record", ErrMalformed)
+		}
+		if err := req.Live.check(); err != nil {
+			return err
+		}
 	case VerbHave, VerbRemove, VerbAccess, VerbStatus:
 	default:
 		return fmt.Errorf("%w: unknown verb %q", ErrMalformed, req.Verb)
@@ -227,6 +384,8 @@ func ReadResponse(r *bufio.Reader) (Response, error) {
 		return Response{}, fmt.Errorf("%w: more than %d records", ErrMalformed, MaxRecords)
 	case len(resp.Error) > maxText:
 		return Response{}, fmt.Errorf("%w: %d-byte error text", ErrMalformed, len(resp.Error))
+	case resp.Status != nil && len(resp.Status.SHLURL) > maxText:
+		return Response{}, fmt.Errorf("%w: %d-byte SHL URL", ErrMalformed, len(resp.Status.SHLURL))
 	}
 	for _, it := range resp.Items {
 		if _, err := it.CID(); err != nil {
@@ -248,6 +407,8 @@ func (resp Response) err() error {
 		return nil
 	case codeNotEnrolled:
 		return ErrNotEnrolled
+	case codeUnsupported:
+		return fmt.Errorf("%w: %s", ErrUnsupported, resp.Error)
 	}
 	return fmt.Errorf("%w: %s", ErrRefused, resp.Error)
 }

@@ -63,6 +63,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
 	"golang.org/x/time/rate"
 
 	"github.com/healthwallet/healthwallet/share/grant"
@@ -99,6 +100,9 @@ type Access struct {
 	// Suppressed counts this peer's refusals left out of the log since the
 	// last one reported (see Limits.RefusalsPerPeer).
 	Suppressed int
+	// Live: the presentation fetched a live grant's version
+	// ([ProtocolLive]) rather than opening a session on fixed packages.
+	Live bool
 }
 
 // Limits bound what peers may cost the node. Zero fields take the
@@ -166,8 +170,10 @@ type session struct {
 
 // Server verifies presented grants and gates bitswap by them.
 type Server struct {
+	host     host.Host
 	patient  common.Address
-	holdings Holdings // nil on the patient's own node
+	holdings Holdings   // nil on the patient's own node
+	live     LiveSource // nil until ServeLive
 	policy   grant.Policy
 	onAccess func(Access)
 
@@ -184,7 +190,7 @@ type Server struct {
 // address: only chains rooted in its grants are honoured. onAccess may be
 // nil.
 func NewServer(h host.Host, patient common.Address, policy grant.Policy, onAccess func(Access)) *Server {
-	s := &Server{patient: patient, policy: policy, onAccess: onAccess, limits: DefaultLimits,
+	s := &Server{host: h, patient: patient, policy: policy, onAccess: onAccess, limits: DefaultLimits,
 		sessions: map[peer.ID][]session{}, revoked: map[[32]byte]bool{}, peers: map[peer.ID]*peerState{}}
 	h.SetStreamHandler(ProtocolID, s.handle)
 	return s
@@ -295,47 +301,63 @@ func (s *Server) now() time.Time {
 	return time.Now()
 }
 
-func (s *Server) handle(st network.Stream) {
-	defer st.Close()
+// presentation is a chain that passed the handshake: decoded, checked
+// against the revocation set, its grantee's proof verified.
+type presentation struct {
+	chain    grant.Chain
+	issuer   common.Address
+	verified *grant.Verified
+	access   Access
+	refuse   func(reason string)
+}
+
+// handshake runs the common part of the present and live protocols on st,
+// up to and including grant.Verify (see the package doc's wire format).
+// check, if set, may refuse a decoded chain before the challenge. It
+// returns false when it refused (refusals are reported) or the stream
+// failed.
+func (s *Server) handshake(ctx context.Context, st network.Stream, live bool, check func(grant.Chain) string) (*presentation, bool) {
 	st.SetDeadline(time.Now().Add(streamTimeout))
 	r := bufio.NewReader(st)
-	a := Access{Time: s.now().UTC(), Peer: st.Conn().RemotePeer()}
-	refuse := func(reason string) {
+	p := &presentation{access: Access{Time: s.now().UTC(), Peer: st.Conn().RemotePeer(), Live: live}}
+	a := &p.access
+	p.refuse = func(reason string) {
 		a.Reason = reason
 		writeStatus(st, 1, reason)
-		s.reportRefusal(a)
+		s.reportRefusal(*a)
 	}
 	if !s.admit(a.Peer) {
-		refuse(reasonTooFast)
-		return
+		p.refuse(reasonTooFast)
+		return nil, false
 	}
 	n, err := binary.ReadUvarint(r)
 	if err != nil || n == 0 || n > maxChain {
-		refuse("malformed presentation")
-		return
+		p.refuse("malformed presentation")
+		return nil, false
 	}
 	buf := make([]byte, n)
 	if _, err := io.ReadFull(r, buf); err != nil {
-		refuse("malformed presentation")
-		return
+		p.refuse("malformed presentation")
+		return nil, false
 	}
 	chain, err := grant.DecodeChain(buf)
 	if err == nil && len(chain) == 0 {
 		err = errors.New("empty grant chain")
 	}
 	if err != nil {
-		refuse(err.Error())
-		return
+		p.refuse(err.Error())
+		return nil, false
 	}
-	issuer := s.patient
+	p.chain = chain
+	p.issuer = s.patient
 	if s.holdings != nil {
 		// The claimed root issuer; grant.Verify below requires it signed.
-		if issuer = chain[0].Issuer; !s.holdings.Enrolled(issuer) {
-			refuse(ReasonNotKept)
-			return
+		if p.issuer = chain[0].Issuer; !s.holdings.Enrolled(p.issuer) {
+			p.refuse(ReasonNotKept)
+			return nil, false
 		}
 	}
-	a.Patient = issuer
+	a.Patient = p.issuer
 	a.Links = len(chain)
 	if h, err := chain.Leaf().Hash(); err == nil {
 		a.GrantHash = h
@@ -343,52 +365,80 @@ func (s *Server) handle(st network.Stream) {
 	if h, err := chain[0].Hash(); err == nil {
 		a.RootHash = h
 	}
+	if check != nil {
+		if reason := check(chain); reason != "" {
+			p.refuse(reason)
+			return nil, false
+		}
+	}
 	s.mu.Lock()
 	denied := s.revokedLocked(chain)
 	s.mu.Unlock()
 	if denied {
-		refuse(reasonRevoked)
-		return
+		p.refuse(reasonRevoked)
+		return nil, false
 	}
 	challenge := grant.Challenge{Verifier: []byte(st.Conn().LocalPeer()), Presenter: []byte(a.Peer)}
 	rand.Read(challenge.Nonce[:])
 	if _, err := st.Write(append([]byte{0}, challenge.Nonce[:]...)); err != nil {
-		return
+		return nil, false
 	}
 	proof := make([]byte, 65)
 	if _, err := io.ReadFull(r, proof); err != nil {
-		refuse("no proof of possession")
-		return
+		p.refuse("no proof of possession")
+		return nil, false
 	}
+	v, err := grant.Verify(ctx, chain, s.policy, grant.Request{Issuer: p.issuer, Challenge: challenge, Proof: proof, Operations: grant.Read})
+	if err != nil {
+		p.refuse(err.Error())
+		return nil, false
+	}
+	p.verified = v
+	// Only now is the grantee more than what the presenter wrote.
+	a.Grantee, _ = chain.Leaf().GranteeAddress()
+	return p, true
+}
+
+// grant opens the presentation's session over roots and answers "ok"
+// with the expiry, or refuses.
+func (s *Server) grant(st network.Stream, p *presentation, roots []cid.Cid) bool {
+	a := &p.access
+	if reason := s.open(a.Peer, session{patient: p.issuer, chain: p.chain, roots: roots, expires: p.verified.ExpiresAt, leaf: a.GrantHash}); reason != "" {
+		p.refuse(reason)
+		return false
+	}
+	a.Granted, a.ExpiresAt = true, p.verified.ExpiresAt
+	if writeStatus(st, 0, p.verified.ExpiresAt.Format(time.RFC3339)) != nil {
+		return false
+	}
+	return true
+}
+
+func (s *Server) handle(st network.Stream) {
+	defer st.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), streamTimeout)
 	defer cancel()
-	v, err := grant.Verify(ctx, chain, s.policy, grant.Request{Issuer: issuer, Challenge: challenge, Proof: proof, Operations: grant.Read})
-	if err != nil {
-		refuse(err.Error())
+	p, ok := s.handshake(ctx, st, false, nil)
+	if !ok {
 		return
 	}
 	var roots []cid.Cid
-	for _, p := range chain.Leaf().Packages {
-		c, err := cid.Cast(p)
+	for _, pkg := range p.chain.Leaf().Packages {
+		c, err := cid.Cast(pkg)
 		if err != nil {
-			refuse("malformed package CID")
+			p.refuse("malformed package CID")
 			return
 		}
-		if s.holdings != nil && !s.holdings.Holds(issuer, c) {
-			refuse(ReasonNotHeld)
+		if s.holdings != nil && !s.holdings.Holds(p.issuer, c) {
+			p.refuse(ReasonNotHeld)
 			return
 		}
 		roots = append(roots, c)
 	}
-	// Only now is the grantee more than what the presenter wrote.
-	a.Grantee, _ = chain.Leaf().GranteeAddress()
-	if reason := s.open(a.Peer, session{patient: issuer, chain: chain, roots: roots, expires: v.ExpiresAt, leaf: a.GrantHash}); reason != "" {
-		refuse(reason)
-		return
+	s.grant(st, p, roots)
+	if p.access.Granted {
+		s.report(p.access)
 	}
-	a.Granted, a.ExpiresAt = true, v.ExpiresAt
-	writeStatus(st, 0, v.ExpiresAt.Format(time.RFC3339))
-	s.report(a)
 }
 
 // open adds a verified session for p, within the limits, and returns
@@ -538,69 +588,88 @@ func (s *Server) Sessions() int {
 // with the expiry it granted, or with an error wrapping ErrRefused whose
 // text is the node's reason.
 func Present(ctx context.Context, h host.Host, to peer.AddrInfo, chain grant.Chain, key *secp256k1.PrivateKey) (time.Time, error) {
-	enc, err := chain.Encode()
-	if err != nil {
-		return time.Time{}, err
-	}
-	leafHash, err := chain.Leaf().Hash()
-	if err != nil {
-		return time.Time{}, err
-	}
 	// A patient's node behind NAT is reached through a keeper's circuit
 	// relay, whose connections are "limited": the presentation may use them.
 	ctx = network.WithAllowLimitedConn(ctx, "healthwallet grant")
 	if err := h.Connect(ctx, to); err != nil {
 		return time.Time{}, fmt.Errorf("patient's node %s unreachable: %w", to.ID, err)
 	}
-	st, err := h.NewStream(ctx, to.ID, ProtocolID)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("patient's node %s does not serve grants: %w", to.ID, err)
+	st, _, exp, err := present(ctx, h, to.ID, ProtocolID, chain, key)
+	if st != nil {
+		st.Close()
 	}
-	defer st.Close()
+	return exp, err
+}
+
+// present runs the redeemer's side of the handshake common to the present
+// and live protocols over a new stream to p. On success it returns the
+// open stream (the caller closes it), its reader, and the granted expiry.
+func present(ctx context.Context, h host.Host, to peer.ID, proto protocol.ID, chain grant.Chain, key *secp256k1.PrivateKey) (network.Stream, *bufio.Reader, time.Time, error) {
+	enc, err := chain.Encode()
+	if err != nil {
+		return nil, nil, time.Time{}, err
+	}
+	leafHash, err := chain.Leaf().Hash()
+	if err != nil {
+		return nil, nil, time.Time{}, err
+	}
+	ctx = network.WithAllowLimitedConn(ctx, "healthwallet grant")
+	st, err := h.NewStream(ctx, to, proto)
+	if err != nil {
+		what := "grants"
+		if proto == ProtocolLive {
+			what = "live grants"
+		}
+		return nil, nil, time.Time{}, fmt.Errorf("patient's node %s does not serve %s: %w", to, what, err)
+	}
+	fail := func(err error) (network.Stream, *bufio.Reader, time.Time, error) {
+		st.Close()
+		return nil, nil, time.Time{}, err
+	}
 	if dl, ok := ctx.Deadline(); ok {
 		st.SetDeadline(dl)
 	} else {
 		st.SetDeadline(time.Now().Add(streamTimeout))
 	}
 	if _, err := st.Write(append(binary.AppendUvarint(nil, uint64(len(enc))), enc...)); err != nil {
-		return time.Time{}, err
+		return fail(err)
 	}
 	r := bufio.NewReader(st)
 	first, err := r.Peek(1)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("no answer from %s: %w", to.ID, err)
+		return fail(fmt.Errorf("no answer from %s: %w", to, err))
 	}
 	if first[0] != 0 {
 		_, text, err := readStatus(r)
 		if err != nil {
-			return time.Time{}, fmt.Errorf("no answer from %s: %w", to.ID, err)
+			return fail(fmt.Errorf("no answer from %s: %w", to, err))
 		}
-		return time.Time{}, fmt.Errorf("%w: %s", ErrRefused, text)
+		return fail(fmt.Errorf("%w: %s", ErrRefused, text))
 	}
 	r.ReadByte()
 	challenge := grant.Challenge{Verifier: []byte(st.Conn().RemotePeer()), Presenter: []byte(st.Conn().LocalPeer())}
 	if _, err := io.ReadFull(r, challenge.Nonce[:]); err != nil {
-		return time.Time{}, fmt.Errorf("no answer from %s: %w", to.ID, err)
+		return fail(fmt.Errorf("no answer from %s: %w", to, err))
 	}
 	proof, err := grant.Prove(key, leafHash, challenge)
 	if err != nil {
-		return time.Time{}, err
+		return fail(err)
 	}
 	if _, err := st.Write(proof); err != nil {
-		return time.Time{}, err
+		return fail(err)
 	}
 	code, text, err := readStatus(r)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("no answer from %s: %w", to.ID, err)
+		return fail(fmt.Errorf("no answer from %s: %w", to, err))
 	}
 	if code != 0 {
-		return time.Time{}, fmt.Errorf("%w: %s", ErrRefused, text)
+		return fail(fmt.Errorf("%w: %s", ErrRefused, text))
 	}
 	exp, err := time.Parse(time.RFC3339, text)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("bad answer from %s: %q", to.ID, text)
+		return fail(fmt.Errorf("bad answer from %s: %q", to, text))
 	}
-	return exp, nil
+	return st, r, exp, nil
 }
 
 func readStatus(r *bufio.Reader) (byte, string, error) {
