@@ -81,10 +81,10 @@ func TestSHLCreateOpenRevoke(t *testing.T) {
 	must(t, err)
 	var ok, refused int
 	for _, e := range log {
-		if AccessOfSHL(e) != rec.ID {
+		if e.SHL != rec.ID {
 			continue
 		}
-		if e.Grantee != "Dr. Osei's intake" {
+		if e.Recipient != "Dr. Osei's intake" {
 			t.Fatalf("access entry %+v", e)
 		}
 		if e.Granted {
