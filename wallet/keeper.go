@@ -37,6 +37,20 @@ type KeeperConfig struct {
 	// OnError is told of failures no request reports (an access record
 	// that could not be written, a sweep that failed). Nil ignores them.
 	OnError func(error)
+
+	// The SMART Health Link endpoint: with none of these set the keeper
+	// serves no SHLs (and refuses them). SHLListen is the TCP address
+	// (host:port) it listens on; SHLURL the public base URL patients put in
+	// their links (default: from the domain or the listen address). The
+	// certificate is either SHLCert and SHLKey (PEM files), or obtained by
+	// ACME (certmagic, Let's Encrypt) for SHLDomain (listening on :443
+	// unless SHLListen says otherwise), or there is none: plain HTTP, only
+	// with SHLInsecureLoopback and only on a loopback address.
+	SHLListen           string
+	SHLURL              string
+	SHLCert, SHLKey     string
+	SHLDomain           string
+	SHLInsecureLoopback bool
 }
 
 // DefaultSweepEvery is how often a keeper drops the packages whose grants
@@ -49,6 +63,7 @@ type Keeping struct {
 	node   *ipfs.Node
 	grants *serve.Server
 	kept   *keptStore
+	shl    *shlEndpoint // nil: serves no SHLs
 	conn   *chainConn
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -92,7 +107,16 @@ func (w *Wallet) Keep(ctx context.Context, cfg KeeperConfig) (*Keeping, error) {
 		return nil, err
 	}
 	k.grants = serve.NewKeeperServer(k.node.Host(), kept, k.conn.policy(w.now), kept.recordAccess)
+	k.grants.ServeLive(kept)
 	gate.add(k.grants)
+	if cfg.wantsSHL() {
+		if k.shl, err = w.startSHL(ctx, cfg, kept, shlRevocations{k.conn.mirror}); err != nil {
+			k.node.Close()
+			k.conn.Close()
+			return nil, err
+		}
+		kept.shlURL = k.shl.url
+	}
 	ks := keep.NewServer(k.node.Host(), kept)
 	ks.OnError = kept.report
 	refresh, sweep := cfg.RefreshEvery, cfg.SweepEvery
@@ -150,10 +174,22 @@ func (k *Keeping) Patients() int {
 	return len(k.kept.patients)
 }
 
+// SHLURL is the base URL of the keeper's SMART Health Link endpoint ("":
+// it serves none); patients put manifest URLs under it in their links.
+func (k *Keeping) SHLURL() string {
+	if k.shl == nil {
+		return ""
+	}
+	return k.shl.url
+}
+
 // Close stops the keeper.
 func (k *Keeping) Close() error {
 	k.cancel()
 	<-k.done
+	if k.shl != nil {
+		k.shl.close()
+	}
 	err := k.node.Close()
 	k.conn.Close()
 	return err
