@@ -186,6 +186,36 @@ get denied "access log" '[.[] | select(.granted | not)] | length'
 [ "$denied" -ge 1 ] || fail "access log shows no refusal"
 ok "the patient's access log lists every redemption: $served served, $denied refused"
 
+# --- a live family grant: a new lab result arrives without a new grant -----
+start livenode peerId "$bin" --home "$work/patient" node --json --listen /ip4/127.0.0.1/tcp/0
+run "live grant to the family member" patient grant --to "${did[family]}" --category labs --for 30d --live --json
+get link4 "live grant to the family member" .link
+[[ $link4 == *"#live="* ]] || fail "live grant: its link carries no #live= name"
+"$bin" --home "$work/family" redeem "$link4" --follow --every 1s >"$work/follow.out" 2>"$work/follow.err" &
+follow_pid=$!
+pids+=("$follow_pid")
+waitfor() { # waitfor WHAT NEEDLE: wait (60 s at most) for NEEDLE in follow.out
+	local deadline=$((SECONDS + 60))
+	until grep -qF -- "$2" "$work/follow.out"; do
+		((SECONDS < deadline)) && kill -0 "$follow_pid" 2>/dev/null || {
+			sed 's/^/      │ /' "$work/follow.out" "$work/follow.err"
+			fail "$1: no \"$2\" from redeem --follow"
+		}
+		sleep 0.2
+	done
+}
+waitfor "family redeem --follow" "live grant: version 1"
+ok "patient gives the family member a live grant of labs for 30 days; family redeems it with --follow"
+lab=$(dirname "$0")/../wallet/testdata/live/a1c-2026-12-02.json
+run "patient imports a new lab result" patient import "$lab" --json
+get added "patient imports a new lab result" '.[0].added'
+get published "patient imports a new lab result" '.[0].live'
+[ "$added" = 1 ] && [ "$published" = 1 ] || fail "import: $added added, $published live grants updated, want 1 and 1"
+waitfor "family follows the live grant" "version 2: 1 new record: Hemoglobin A1c"
+stop follow
+ok "a live family grant picks up a newly imported lab result without a new grant: $(grep -F 'version 2:' "$work/follow.out")"
+stop livenode
+
 # --- fault: patient's node offline ------------------------------------------
 refused "redeem with the patient's node offline" specialist redeem "$link1"
 expect "node offline" "$peer"

@@ -47,6 +47,25 @@ type GrantRecord struct {
 	RevokePending time.Time `json:"revokePending,omitzero"`
 	RevokeTx      string    `json:"revokeTx,omitempty"`
 	Created       time.Time `json:"created"`
+
+	// Live marks a live grant (see RefreshLive): issued, it follows
+	// LiveSelection; received, RefreshReceived fetches its newer versions.
+	Live bool `json:"live,omitempty"`
+	// LiveName is the grant's IPNS name (the link's #live=).
+	LiveName string `json:"liveName,omitempty"`
+	// LiveSeq is the current version (issued) or the newest one fetched
+	// (received); LiveRoot its package root (a CID).
+	LiveSeq  uint64 `json:"liveSeq,omitempty"`
+	LiveRoot string `json:"liveRoot,omitempty"`
+	// Issued live grants: what the grant follows, the record contents
+	// (object ids) its current version holds, that version's package and
+	// envelope objects, its signed IPNS record and envelope.
+	LiveSelection *Selection   `json:"liveSelection,omitempty"`
+	LiveContent   []catalog.ID `json:"liveContent,omitempty"`
+	LiveObject    catalog.ID   `json:"liveObject,omitzero"`
+	LiveEnvObject catalog.ID   `json:"liveEnvObject,omitzero"`
+	LiveIPNS      []byte       `json:"liveIpns,omitempty"`
+	LiveEnvelope  []byte       `json:"liveEnvelope,omitempty"`
 }
 
 // AllowsExport reports whether the grant lets its holder save the shared

@@ -19,6 +19,7 @@ import (
 
 	"github.com/healthwallet/healthwallet/ipfs"
 	"github.com/healthwallet/healthwallet/share/grant"
+	"github.com/healthwallet/healthwallet/share/live"
 	"github.com/healthwallet/healthwallet/share/registry"
 	"github.com/healthwallet/healthwallet/wallet/catalog"
 	"github.com/healthwallet/healthwallet/wallet/identity"
@@ -38,6 +39,10 @@ type GrantRequest struct {
 	// ViewOnly leaves out the Export operation: the grantee may read the
 	// records in its wallet but not save the Bundle outside it.
 	ViewOnly bool
+	// Live makes a live grant: it follows Selection as records arrive
+	// (RefreshLive publishes each new version), and its link carries the
+	// grant's live name (#live=). A live grant cannot be delegated.
+	Live bool
 }
 
 // IssuedGrant is a freshly signed grant.
@@ -124,13 +129,41 @@ func (w *Wallet) IssueGrant(ctx context.Context, req GrantRequest, chain ChainCo
 		g.Operations &^= grant.Export
 	}
 	if req.Delegable > 0 {
+		if req.Live {
+			return nil, ErrLiveDelegable
+		}
 		g.Operations |= grant.Delegate
 	}
 	g.ResourceTypes, g.Categories, g.Sensitive = scopeOf(recs)
 	if err := w.sealAndSign(g, keys, pks); err != nil {
 		return nil, err
 	}
-	return w.saveIssued(grant.Chain{g}, idx, ids, recs, req.To)
+	issued, err := w.saveIssued(grant.Chain{g}, idx, ids, recs, req.To)
+	if err != nil || !req.Live {
+		return issued, err
+	}
+	return w.startLive(ctx, issued, req.Selection)
+}
+
+// ErrLiveDelegable: live grants cannot be delegated.
+var ErrLiveDelegable = errors.New("a live grant cannot be delegated")
+
+// startLive makes an issued grant live: it publishes version 1 and puts
+// the live name in the link.
+func (w *Wallet) startLive(ctx context.Context, issued *IssuedGrant, sel Selection) (*IssuedGrant, error) {
+	rec := issued.Record
+	rec.Live, rec.LiveSelection = true, &sel
+	name, err := w.LiveName(rec)
+	if err != nil {
+		return nil, err
+	}
+	rec.LiveName = name.String()
+	if rec, err = w.publishLive(ctx, rec); err != nil {
+		return nil, err
+	}
+	issued.Record = rec
+	issued.Link = live.Link(issued.Link, name)
+	return issued, nil
 }
 
 func packageKey(ref ipfs.ObjectRef) grant.PackageKey {

@@ -485,6 +485,9 @@ func (w *Wallet) syncKeeper(ctx context.Context, host *ipfs.Node, st *keeperStat
 		st.Held = countHeld(want, held)
 		return err
 	}
+	if err := w.putLiveRecords(ctx, c, want); err != nil {
+		return err
+	}
 	if full {
 		var stale []cid.Cid
 		for r := range held {
@@ -676,6 +679,9 @@ func (w *Wallet) grantRoots(g GrantRecord) (map[cid.Cid]int64, error) {
 			return nil, fmt.Errorf("grant %s: %w", g.ID, err)
 		}
 		out[ref.Root] = g.ExpiresAt.Unix()
+	}
+	for _, r := range w.liveRoots(g) {
+		out[r] = g.ExpiresAt.Unix()
 	}
 	return out, nil
 }

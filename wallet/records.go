@@ -61,6 +61,11 @@ type ImportResult struct {
 	Records   []catalog.ID   `json:"records"`
 	PerType   map[string]int `json:"perType"`
 	Card      *CardInfo      `json:"card,omitempty"`
+	// Live is how many live grants got a new version with this import
+	// (RefreshLive); LiveError why some could not (the import itself
+	// stands).
+	Live      int    `json:"live,omitempty"`
+	LiveError string `json:"liveError,omitempty"`
 }
 
 // dedupEntry is the Dedup bucket's value.
@@ -213,6 +218,13 @@ func (w *Wallet) importDocument(ctx context.Context, doc *fhir.Document, src Sou
 			res.Added++
 		}
 		res.Records = append(res.Records, p.rec.ID)
+	}
+	// The one place imports reach live grants: each that follows these
+	// records publishes a new version now.
+	n, lerr := w.RefreshLive(ctx)
+	res.Live = n
+	if lerr != nil {
+		res.LiveError = lerr.Error()
 	}
 	return res, nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/healthwallet/healthwallet/ipfs"
 	"github.com/healthwallet/healthwallet/share/grant"
+	"github.com/healthwallet/healthwallet/share/live"
 	"github.com/healthwallet/healthwallet/wallet/catalog"
 	"github.com/healthwallet/healthwallet/wallet/fhir"
 	"github.com/healthwallet/healthwallet/wallet/identity"
@@ -87,6 +88,12 @@ func (w *Wallet) Redeem(ctx context.Context, link string, chain ChainConfig, opt
 		if link, err = openBundle(ctx, node, link, keys, providerTimeout(opts)); err != nil {
 			return nil, err
 		}
+	}
+	// A live grant's link carries its live name: the grant itself is the
+	// part before #live=.
+	link, liveName, isLive, err := live.SplitLink(link)
+	if err != nil {
+		return nil, err
 	}
 	c, err := grant.OpenLink(link, keys.PrivateKey())
 	if err != nil {
@@ -188,6 +195,28 @@ func (w *Wallet) Redeem(ctx context.Context, link string, chain ChainConfig, opt
 			w.DeleteObject(old.Package) // the Bundle of the previous redemption
 		}
 	}
+	var version *liveVersion
+	if isLive {
+		// The grant's package is the snapshot it was issued with; a live
+		// grant's redeemer gets the newest version instead.
+		if version, err = fetchLive(ctx, node, providers.peers, c, keys, liveName, 0, timeout); err != nil {
+			return nil, err
+		}
+		if version == nil {
+			return nil, fmt.Errorf("%w: no live version", live.ErrMalformed)
+		}
+		liveObj, err := w.recordObject(version.ref)
+		if err != nil {
+			return nil, err
+		}
+		if !pkgObj.IsZero() {
+			w.DeleteObject(pkgObj)
+		}
+		if redeemedBefore && !old.Package.IsZero() && old.Package != pkgObj {
+			w.DeleteObject(old.Package)
+		}
+		bundle, pkgObj, by = version.bundle, liveObj, version.by
+	}
 	if opts.Out != nil {
 		if _, err := opts.Out.Write(bundle); err != nil {
 			return nil, err
@@ -202,6 +231,9 @@ func (w *Wallet) Redeem(ctx context.Context, link string, chain ChainConfig, opt
 	}
 	if redeemedBefore {
 		rec.ID, rec.Created = old.ID, old.Created
+	}
+	if version != nil {
+		rec.Live, rec.LiveName, rec.LiveSeq, rec.LiveRoot = true, liveName.String(), version.env.Seq, version.env.Root.String()
 	}
 	if err := w.putGrant(rec); err != nil {
 		return nil, err

@@ -110,6 +110,7 @@ func (w *Wallet) Serve(ctx context.Context, cfg ServeConfig) (*Serving, error) {
 		}
 	})
 	gate.add(s.grants)
+	s.grants.ServeLive(w.LiveSource())
 	// Grants this wallet has started revoking are refused whatever the
 	// chain says: now, as Revoke goes on in this process, and as the loop
 	// below finds them recorded by another process.

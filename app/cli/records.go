@@ -57,6 +57,12 @@ func runImport(c *ctx, args []string) error {
 			for _, id := range res.Records {
 				fmt.Fprintln(c.Stdout, "  "+id.String())
 			}
+			if res.Live > 0 {
+				fmt.Fprintf(c.Stdout, "  %d live grant%s published a new version\n", res.Live, plural(res.Live))
+			}
+		}
+		if res.LiveError != "" {
+			fmt.Fprintf(c.Stderr, "healthwallet: live grants not all updated (retried on the next import): %s\n", res.LiveError)
 		}
 	}
 	if *asJSON {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -42,6 +43,7 @@ func runGrant(c *ctx, args []string) error {
 	delegable := fs.Uint("delegable", 0, "how many times the grantee may re-share (0: never)")
 	qrFile := fs.String("qr", "", "also write the link as a QR code PNG here")
 	viewOnly := fs.Bool("view-only", false, "the grantee may read the records but not export them (redeem --out is refused)")
+	liveGrant := fs.Bool("live", false, "a live grant: it follows the selection as new records are imported (the grantee's redeem --follow sees them)")
 	var providers stringList
 	fs.Var(&providers, "provider", "multiaddr (with /p2p/) where the grantee fetches (default: your node's addresses)")
 	asJSON := fs.Bool("json", false, "print JSON with the EIP-712 typed data and signature")
@@ -53,6 +55,9 @@ func runGrant(c *ctx, args []string) error {
 	}
 	if *delegable > 8 {
 		return fmt.Errorf("%w: --delegable at most 8", errUsage)
+	}
+	if *liveGrant && *delegable > 0 {
+		return fmt.Errorf("%w: a live grant cannot be delegated (--live with --delegable)", errUsage)
 	}
 	d, err := parseDuration(*dur)
 	if err != nil {
@@ -84,7 +89,7 @@ func runGrant(c *ctx, args []string) error {
 	if err != nil {
 		return err
 	}
-	g, err := w.IssueGrant(c.Context, wallet.GrantRequest{To: *to, Selection: s, Duration: d, Delegable: uint8(*delegable), Providers: providers, ViewOnly: *viewOnly}, cfg)
+	g, err := w.IssueGrant(c.Context, wallet.GrantRequest{To: *to, Selection: s, Duration: d, Delegable: uint8(*delegable), Providers: providers, ViewOnly: *viewOnly, Live: *liveGrant}, cfg)
 	if err != nil {
 		return err
 	}
@@ -106,6 +111,9 @@ func runGrant(c *ctx, args []string) error {
 	}
 	fmt.Fprintln(c.Stdout, g.Link)
 	fmt.Fprintf(c.Stderr, "grant %s: %s, until %s\n", g.Record.ID, g.Record.Summary, g.Record.ExpiresAt.Local().Format(time.DateTime))
+	if g.Record.Live {
+		fmt.Fprintf(c.Stderr, "live: new records the selection covers reach the grantee as version 2, 3, … (live name %s)\n", g.Record.LiveName)
+	}
 	fmt.Fprintln(c.Stderr, availableText(avail))
 	return nil
 }
@@ -194,7 +202,11 @@ func runGrants(c *ctx, args []string) error {
 		if r.Direction == wallet.Received {
 			who = "from " + r.Issuer
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", r.ID, r.Direction, r.Status, r.ExpiresAt.Local().Format("2006-01-02 15:04"), shorten(who), r.Accesses, r.Summary)
+		summary := r.Summary
+		if r.Live {
+			summary = fmt.Sprintf("live (version %d) %s", r.LiveSeq, summary)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", r.ID, r.Direction, r.Status, r.ExpiresAt.Local().Format("2006-01-02 15:04"), shorten(who), r.Accesses, summary)
 	}
 	for _, l := range links {
 		what := fmt.Sprintf("%d records", l.Records)
@@ -309,12 +321,17 @@ func runRedeem(c *ctx, args []string) error {
 	outDir := fs.String("out", "", "directory to write the shared FHIR Bundle to")
 	skip := fs.Bool("skip-local-checks", false, "diagnostics: present the grant to the patient's node without verifying it here first")
 	asJSON := fs.Bool("json", false, "print JSON")
+	follow := fs.Bool("follow", false, "a live grant: after redeeming, fetch each new version as it appears, one line each, until interrupted")
+	every := fs.Duration("every", 30*time.Second, "with --follow: how often to look for a new version")
 	pos, err := c.parseWithArgs(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		return fmt.Errorf("%w: healthwallet redeem LINK", errUsage)
+		return fmt.Errorf("%w: healthwallet redeem LINK [--follow [--every D]]", errUsage)
+	}
+	if *follow && *every < time.Second {
+		return fmt.Errorf("%w: --every at least 1s", errUsage)
 	}
 	link, err := readLink(pos[0])
 	if err != nil {
@@ -379,7 +396,34 @@ func runRedeem(c *ctx, args []string) error {
 	if out.File != "" {
 		fmt.Fprintf(c.Stdout, "saved to %s\n", out.File)
 	}
-	return nil
+	if red.Record.Live {
+		fmt.Fprintf(c.Stdout, "live grant: version %d\n", red.Record.LiveSeq)
+	}
+	if !*follow {
+		return nil
+	}
+	if !red.Record.Live {
+		return errors.New("--follow: this grant is not live (its link has no #live=)")
+	}
+	return followLive(c, w, red.Record.Hash, *every)
+}
+
+// followLive prints one line per new version of the live grant hash until
+// the command's context ends (SIGINT).
+func followLive(c *ctx, w *wallet.Wallet, hash string, every time.Duration) error {
+	fmt.Fprintf(c.Stderr, "following: a new version is looked for every %s; Ctrl-C stops\n", every)
+	err := w.FollowLive(c.Context, every, wallet.RedeemOptions{}, func(u wallet.LiveUpdate, err error) {
+		switch {
+		case err != nil:
+			fmt.Fprintf(c.Stderr, "no new version this round: %v\n", err)
+		case u.Grant.Hash == hash:
+			fmt.Fprintln(c.Stdout, u.VersionLine())
+		}
+	})
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
 }
 
 func plural(n int) string {
