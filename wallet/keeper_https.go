@@ -5,6 +5,8 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/url"
@@ -100,7 +102,8 @@ func (w *Wallet) startSHL(ctx context.Context, cfg KeeperConfig, kept *keptStore
 	}
 	h := shl.NewServer(keptSHLs{kept}, rev, shl.ServerOptions{BaseURL: base, Now: w.now})
 	e := &shlEndpoint{url: base, ln: ln, srv: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout: 30 * time.Second, WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 16 << 10}}
+		ReadTimeout: 30 * time.Second, WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 16 << 10,
+		ErrorLog: log.New(io.Discard, "", 0)}} // handshakes of scanners and strangers
 	if tlsConf != nil {
 		e.ln = tls.NewListener(ln, tlsConf)
 	}
