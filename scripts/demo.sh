@@ -268,6 +268,13 @@ ok "patient revokes the link on chain through the relay"
 node_open "after revocation" blue-otter-42
 [ "$rc" = 4 ] || { sed 's/^/      │ /' "$work/err"; fail "Node client after revocation: exit status $rc, want 4 (404)"; }
 ok "the Node client is refused now: $(jq -r .error "$work/out") (404)"
+run "keepers sync" patient keepers sync
+run "access log" patient access --json
+export SHL_ID=$shl_id
+get shl_ok "access log: the link's served requests" '[.[] | select(.shl == env.SHL_ID and .granted and .recipient == "Dr. Osei'"'"'s intake")] | length'
+get shl_refused "access log: the link's refusals" '[.[] | select(.shl == env.SHL_ID and (.granted | not))] | length'
+[ "$shl_ok" -ge 1 ] && [ "$shl_refused" -ge 2 ] || fail "access log: $shl_ok served and $shl_refused refused requests of the link, want some and 2 (wrong passcode, revoked)"
+ok "the keeper's records reach the patient's access log: the link served $shl_ok requests to \"Dr. Osei's intake\", refused $shl_refused"
 stop keeper
 
 # --- fault: chain RPC stopped ----------------------------------------------

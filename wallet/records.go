@@ -222,9 +222,11 @@ func (w *Wallet) importDocument(ctx context.Context, doc *fhir.Document, src Sou
 	// The one place imports reach live grants: each that follows these
 	// records publishes a new version now.
 	n, lerr := w.RefreshLive(ctx)
-	res.Live = n
-	if lerr != nil {
-		res.LiveError = lerr.Error()
+	// Live SMART Health Links too: re-encrypted under their same keys.
+	m, serr := w.refreshLiveSHLs(ctx)
+	res.Live = n + m
+	if err := errors.Join(lerr, serr); err != nil {
+		res.LiveError = err.Error()
 	}
 	return res, nil
 }

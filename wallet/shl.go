@@ -334,9 +334,23 @@ func (w *Wallet) pushSHLEntries(ctx context.Context, c *keep.Client, st *keeperS
 		return err
 	}
 	now := w.now()
+	asked := false
 	for _, r := range recs {
 		if !r.active(now) || st.SHLs[r.ID] == r.Version {
 			continue
+		}
+		if !asked {
+			// A keeper started without --shl-url takes no links.
+			asked = true
+			sctx, cancel := context.WithTimeout(ctx, keeperDialTimeout)
+			s, err := c.Status(sctx)
+			cancel()
+			if err != nil {
+				return err
+			}
+			if s.SHLURL == "" {
+				break
+			}
 		}
 		roots, err := r.rootCIDs()
 		if err != nil {

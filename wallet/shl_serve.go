@@ -105,8 +105,7 @@ func (st *walletSHLStore) PasscodeRemaining(_ context.Context, id string) (int, 
 
 // Access implements shl.Store: the access log gets every opening.
 func (st *walletSHLStore) Access(_ context.Context, ev shl.AccessEvent) {
-	e := AccessEntry{Time: ev.At.UTC(), Peer: ev.Remote, Grant: "shl:" + ev.ID, Root: "shl:" + ev.ID, Grantee: ev.Recipient,
-		Granted: ev.OK, Reason: ev.Reason}
+	e := AccessEntry{Time: ev.At.UTC(), Peer: ev.Remote, Granted: ev.OK, Reason: ev.Reason, SHL: ev.ID, Recipient: ev.Recipient}
 	st.w.appendAccess(e)
 }
 
@@ -150,14 +149,4 @@ func (w *Wallet) appendAccess(e AccessEntry) {
 	}
 	b, _ := json.Marshal(e)
 	_ = cat.Put(catalog.AccessLog, catalog.NewID(), b)
-}
-
-// AccessOfSHL returns the id of the SMART Health Link an access-log entry
-// is about ("" for a grant's presentation).
-func AccessOfSHL(e AccessEntry) string {
-	id, _ := strings.CutPrefix(e.Grant, "shl:")
-	if id == e.Grant {
-		return ""
-	}
-	return id
 }

@@ -81,10 +81,10 @@ func TestSHLCreateOpenRevoke(t *testing.T) {
 	must(t, err)
 	var ok, refused int
 	for _, e := range log {
-		if AccessOfSHL(e) != rec.ID {
+		if e.SHL != rec.ID {
 			continue
 		}
-		if e.Grantee != "Dr. Osei's intake" {
+		if e.Recipient != "Dr. Osei's intake" {
 			t.Fatalf("access entry %+v", e)
 		}
 		if e.Granted {
@@ -155,10 +155,11 @@ func TestSHLLive(t *testing.T) {
 		t.Fatalf("refresh with nothing new: %d, %v", n, err)
 	}
 	data, _ := fixtures.Named("Buster_Hoeger").Read()
-	_, err = patient.ImportFHIR(ctx, "b.json", data)
+	// The import refreshes the live link (and would push it to keepers).
+	res, err := patient.ImportFHIR(ctx, "b.json", data)
 	must(t, err)
-	if n, err := patient.refreshLiveSHLs(ctx); n != 1 || err != nil {
-		t.Fatalf("refresh after import: %d, %v", n, err)
+	if res.Live != 1 || res.LiveError != "" {
+		t.Fatalf("import refreshed %d live shares: %s", res.Live, res.LiveError)
 	}
 	now, _ := patient.FindSHL(rec.ID)
 	if now.Version != 2 || now.Records <= rec.Records || now.Link != rec.Link || now.Roots[0] == rec.Roots[0] {

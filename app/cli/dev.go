@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/healthwallet/healthwallet/internal/testca"
 )
@@ -34,6 +35,9 @@ func runDev(c *ctx, args []string) error {
 	}
 	if len(hosts) == 0 {
 		hosts = stringList{"127.0.0.1", "localhost"}
+	}
+	if err := os.MkdirAll(pos[0], 0o700); err != nil {
+		return err
 	}
 	ca, err := testca.New()
 	if err != nil {

@@ -526,7 +526,11 @@ func runAccess(c *ctx, args []string) error {
 		if !e.Granted {
 			result = "refused: " + e.Reason
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", e.Time.Local().Format(time.DateTime), e.Grantee, e.Grant[:12], e.Links, result)
+		who, what := e.Grantee, e.Grant[:min(12, len(e.Grant))]
+		if e.SHL != "" { // a SMART Health Link: who the viewer said it is
+			who, what = e.Recipient, "shl "+e.SHL[:min(12, len(e.SHL))]
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", e.Time.Local().Format(time.DateTime), who, what, e.Links, result)
 	}
 	return tw.Flush()
 }

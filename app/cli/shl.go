@@ -228,7 +228,7 @@ func shlRows(w *wallet.Wallet, log []wallet.AccessEntry) ([]shlRowJSON, error) {
 	for i, r := range recs {
 		rows[i] = shlRowJSON{SHLRecord: r, Status: r.Status(now)}
 		for _, e := range log {
-			if e.Granted && wallet.AccessOfSHL(e) == r.ID {
+			if e.Granted && e.SHL == r.ID {
 				rows[i].Accesses++
 			}
 		}

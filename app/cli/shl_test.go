@@ -74,7 +74,8 @@ func TestSHLThroughKeeperCLI(t *testing.T) {
 		t.Fatalf("shl create: %+v", r)
 	}
 	p, err := shl.ParseLink(created.Link)
-	if err != nil || p.URL != kj.SHLURL+"/shl/"+created.ID || p.Flag != "P" || created.Expires != testclock.Now().Add(time.Hour).UTC().Format(time.RFC3339) {
+	exp, _ := time.Parse(time.RFC3339, created.Expires)
+	if err != nil || p.URL != kj.SHLURL+"/shl/"+created.ID || p.Flag != "P" || exp.Unix() != p.Exp || exp.Sub(testclock.Now().Add(time.Hour)).Abs() > time.Minute {
 		t.Fatalf("created %+v, payload %+v: %v", created, p, err)
 	}
 
@@ -134,5 +135,34 @@ func TestSHLThroughKeeperCLI(t *testing.T) {
 	var rows []shlRowJSON
 	if json.Unmarshal([]byte(r.stdout), &rows) != nil || len(rows) != 1 || rows[0].Status != "revoked" {
 		t.Fatalf("shl list: %+v", r)
+	}
+}
+
+// TestSHLOpenErrorLines: what a viewer reads when a link does not open.
+func TestSHLOpenErrorLines(t *testing.T) {
+	cases := []struct {
+		err  error
+		want string
+	}{
+		{&shl.PasscodeError{Remaining: 9}, "wrong passcode: 9 attempts left"},
+		{&shl.PasscodeError{Remaining: 0}, "this link is locked: too many wrong passcodes"},
+		{&shl.StatusError{Code: 404, Msg: "revoked"}, "this link was revoked or has expired"},
+		{&shl.StatusError{Code: 404, Msg: "unknown link"}, "this link was revoked or has expired"},
+		{shl.ErrExpired, "this link was revoked or has expired"},
+		{&shl.StatusError{Code: 503, Msg: "revocation status unknown"}, "shl: server answered 503: revocation status unknown"},
+	}
+	for _, c := range cases {
+		if got := shlOpenError(c.err).Error(); got != c.want {
+			t.Errorf("%v: %q, want %q", c.err, got, c.want)
+		}
+	}
+	// Without a wallet link or QR: one usage line.
+	r := run(t, "", passEnv, "--home", newHome(t), "shl", "open", "shlink:/not-base64!")
+	if r.code != ExitError || strings.Count(r.stderr, "\n") != 1 || !strings.HasPrefix(r.stderr, "healthwallet: ") {
+		t.Fatalf("bad link: %+v", r)
+	}
+	r = run(t, "", passEnv, "shl", "frobnicate")
+	if r.code != ExitUsage || !strings.Contains(r.stderr, "unknown shl command") {
+		t.Fatalf("unknown subcommand: %+v", r)
 	}
 }
