@@ -37,6 +37,10 @@ type AccessEntry struct {
 	Keeper    string `json:"keeper,omitempty"`
 	KeeperID  string `json:"keeperId,omitempty"`
 	KeeperSeq uint64 `json:"keeperSeq,omitempty"`
+	// SHL is the id of the SMART Health Link accessed (then Grant, Root
+	// and Grantee are empty) and Recipient who the viewer said it is.
+	SHL       string `json:"shl,omitempty"`
+	Recipient string `json:"recipient,omitempty"`
 }
 
 // accessEntryOf is the access-log entry of a presentation: the one format

@@ -37,6 +37,20 @@ type KeeperConfig struct {
 	// OnError is told of failures no request reports (an access record
 	// that could not be written, a sweep that failed). Nil ignores them.
 	OnError func(error)
+
+	// The SMART Health Link endpoint: with none of these set the keeper
+	// serves no SHLs (and refuses them). SHLListen is the TCP address
+	// (host:port) it listens on; SHLURL the public base URL patients put in
+	// their links (default: from the domain or the listen address). The
+	// certificate is either SHLCert and SHLKey (PEM files), or obtained by
+	// ACME (certmagic, Let's Encrypt) for SHLDomain (listening on :443
+	// unless SHLListen says otherwise), or there is none: plain HTTP, only
+	// with SHLInsecureLoopback and only on a loopback address.
+	SHLListen           string
+	SHLURL              string
+	SHLCert, SHLKey     string
+	SHLDomain           string
+	SHLInsecureLoopback bool
 }
 
 // DefaultSweepEvery is how often a keeper drops the packages whose grants
@@ -49,6 +63,7 @@ type Keeping struct {
 	node   *ipfs.Node
 	grants *serve.Server
 	kept   *keptStore
+	shl    *shlEndpoint // nil: serves no SHLs
 	conn   *chainConn
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -92,7 +107,16 @@ func (w *Wallet) Keep(ctx context.Context, cfg KeeperConfig) (*Keeping, error) {
 		return nil, err
 	}
 	k.grants = serve.NewKeeperServer(k.node.Host(), kept, k.conn.policy(w.now), kept.recordAccess)
+	k.grants.ServeLive(kept)
 	gate.add(k.grants)
+	if cfg.wantsSHL() {
+		if k.shl, err = w.startSHL(ctx, cfg, kept, shlRevocations{k.conn.mirror}); err != nil {
+			k.node.Close()
+			k.conn.Close()
+			return nil, err
+		}
+		kept.shlURL = k.shl.url
+	}
 	ks := keep.NewServer(k.node.Host(), kept)
 	ks.OnError = kept.report
 	refresh, sweep := cfg.RefreshEvery, cfg.SweepEvery
@@ -150,10 +174,22 @@ func (k *Keeping) Patients() int {
 	return len(k.kept.patients)
 }
 
+// SHLURL is the base URL of the keeper's SMART Health Link endpoint ("":
+// it serves none); patients put manifest URLs under it in their links.
+func (k *Keeping) SHLURL() string {
+	if k.shl == nil {
+		return ""
+	}
+	return k.shl.url
+}
+
 // Close stops the keeper.
 func (k *Keeping) Close() error {
 	k.cancel()
 	<-k.done
+	if k.shl != nil {
+		k.shl.close()
+	}
 	err := k.node.Close()
 	k.conn.Close()
 	return err
@@ -199,6 +235,13 @@ type keptStore struct {
 	// seq serialises access records (their sequence numbers).
 	seq sync.Mutex
 
+	// shlURL is the HTTPS base URL of the keeper's SHL endpoint ("":
+	// none); shlMu guards shls, lives and their catalog entries.
+	shlURL string
+	shlMu  sync.Mutex
+	shls   map[string]shlRef
+	lives  map[liveKey]catalog.ID
+
 	mu       sync.RWMutex
 	patients map[common.Address]catalog.ID
 	peers    map[peer.ID]common.Address
@@ -236,7 +279,10 @@ func (w *Wallet) openKeptStore(store *ipfs.Store, onError func(error)) (*keptSto
 		k.holdLocked(p.Patient, c, heldRoot{id, p.Expires})
 		return nil
 	})
-	return k, err
+	if err != nil {
+		return nil, err
+	}
+	return k, k.loadKept(cat)
 }
 
 func (k *keptStore) holdLocked(p common.Address, c cid.Cid, h heldRoot) {
@@ -383,6 +429,9 @@ func (k *keptStore) Drop(ctx context.Context, p common.Address, roots []cid.Cid)
 	if err := k.forget(p, func(c cid.Cid, _ heldRoot) bool { return slices.Contains(roots, c) }); err != nil {
 		return err
 	}
+	if err := k.pruneKept(p, false); err != nil {
+		return err
+	}
 	return k.collect(ctx)
 }
 
@@ -421,6 +470,9 @@ func (k *keptStore) collect(ctx context.Context) error {
 // Remove implements keep.Store.
 func (k *keptStore) Remove(ctx context.Context, p common.Address) error {
 	if err := k.forget(p, func(cid.Cid, heldRoot) bool { return true }); err != nil {
+		return err
+	}
+	if err := k.pruneKept(p, true); err != nil {
 		return err
 	}
 	cat, err := k.w.Catalog()
@@ -531,12 +583,17 @@ func (k *keptStore) patient(p common.Address) (keptPatient, catalog.ID, error) {
 // recordAccess is the grant server's access callback: a presentation
 // concerning an enrolled patient becomes that patient's next record.
 func (k *keptStore) recordAccess(a serve.Access) {
-	if !k.Enrolled(a.Patient) {
+	k.appendAccess(a.Patient, accessEntryOf(a))
+}
+
+// appendAccess makes e enrolled patient p's next access record.
+func (k *keptStore) appendAccess(p common.Address, e AccessEntry) {
+	if !k.Enrolled(p) {
 		return // no patient to tell: a chain of a stranger
 	}
 	k.seq.Lock()
 	defer k.seq.Unlock()
-	rec, id, err := k.patient(a.Patient)
+	rec, id, err := k.patient(p)
 	if err != nil {
 		k.report(fmt.Errorf("access record: %w", err))
 		return
@@ -546,9 +603,9 @@ func (k *keptStore) recordAccess(a serve.Access) {
 		k.report(fmt.Errorf("access record: %w", err))
 		return
 	}
-	entry, _ := json.Marshal(accessEntryOf(a))
+	entry, _ := json.Marshal(e)
 	rec.LastSeq++
-	b, _ := json.Marshal(keptAccess{Patient: a.Patient, Seq: rec.LastSeq, Entry: entry})
+	b, _ := json.Marshal(keptAccess{Patient: p, Seq: rec.LastSeq, Entry: entry})
 	pb, _ := json.Marshal(rec)
 	err = cat.Update(func(tx *catalog.Tx) error {
 		if err := tx.Put(catalog.KeptAccess, catalog.NewID(), b); err != nil {
@@ -564,6 +621,17 @@ func (k *keptStore) recordAccess(a serve.Access) {
 // sweep drops every package whose expiry passed.
 func (k *keptStore) sweep(ctx context.Context) {
 	now := k.w.now().Unix()
+	k.shlMu.Lock()
+	withSHLs := map[common.Address]bool{}
+	for _, ref := range k.shls {
+		withSHLs[ref.patient] = true
+	}
+	k.shlMu.Unlock()
+	for p := range withSHLs {
+		if err := k.pruneKept(p, false); err != nil {
+			k.report(fmt.Errorf("dropping expired SHLs: %w", err))
+		}
+	}
 	k.mu.RLock()
 	var patients []common.Address
 	for p, m := range k.held {
@@ -581,6 +649,10 @@ func (k *keptStore) sweep(ctx context.Context) {
 	for _, p := range patients {
 		if err := k.forget(p, func(_ cid.Cid, h heldRoot) bool { return h.expires <= now }); err != nil {
 			k.report(fmt.Errorf("dropping expired packages: %w", err))
+			return
+		}
+		if err := k.pruneKept(p, false); err != nil {
+			k.report(fmt.Errorf("dropping expired SHLs: %w", err))
 			return
 		}
 	}

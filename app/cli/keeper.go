@@ -17,7 +17,14 @@ func runKeeper(c *ctx, args []string) error {
 	fs.Var(&listen, "listen", "multiaddr to listen on (repeatable; default TCP and QUIC on port 4101)")
 	var ca chainArgs
 	addChainFlags(fs, &ca)
-	asJSON := fs.Bool("json", false, "print one JSON line (peerId, addrs) when ready")
+	asJSON := fs.Bool("json", false, "print one JSON line (peerId, addrs, shlUrl) when ready")
+	var sc wallet.KeeperConfig
+	fs.StringVar(&sc.SHLListen, "shl-listen", "", "serve SMART Health Link manifests over HTTPS on this host:port")
+	fs.StringVar(&sc.SHLURL, "shl-url", "", "the public base URL of the SHL endpoint (default: from --shl-domain or --shl-listen)")
+	fs.StringVar(&sc.SHLCert, "shl-cert", "", "the SHL endpoint's certificate (PEM file; with --shl-key)")
+	fs.StringVar(&sc.SHLKey, "shl-key", "", "the SHL endpoint's private key (PEM file; with --shl-cert)")
+	fs.StringVar(&sc.SHLDomain, "shl-domain", "", "get the SHL endpoint's certificate for this domain by ACME (Let's Encrypt; listens on :443 unless --shl-listen)")
+	fs.BoolVar(&sc.SHLInsecureLoopback, "shl-insecure-loopback", false, "serve SHLs over plain HTTP (only on a loopback --shl-listen; for local tests)")
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
@@ -32,13 +39,15 @@ func runKeeper(c *ctx, args []string) error {
 		return err
 	}
 	defer w.Lock()
-	k, err := w.Keep(c.Context, wallet.KeeperConfig{Listen: listen, Chain: chain,
-		OnError: func(err error) { fmt.Fprintf(c.Stderr, "healthwallet: warning: %v\n", err) }})
+	cfg := sc
+	cfg.Listen, cfg.Chain = listen, chain
+	cfg.OnError = func(err error) { fmt.Fprintf(c.Stderr, "healthwallet: warning: %v\n", err) }
+	k, err := w.Keep(c.Context, cfg)
 	if err != nil {
 		return err
 	}
 	defer k.Close()
-	c.printServing(nodeJSON{PeerID: k.PeerID(), Addrs: k.Addrs()}, *asJSON)
+	c.printServing(nodeJSON{PeerID: k.PeerID(), Addrs: k.Addrs(), SHLURL: k.SHLURL()}, *asJSON)
 	fmt.Fprintln(c.Stderr, "keeping; patients enrol with 'healthwallet keepers add ADDRESS'; press Ctrl-C to stop")
 	<-c.Context.Done()
 	served, denied := k.BlockStats()

@@ -21,6 +21,7 @@ type nodeJSON struct {
 	PeerID  string   `json:"peerId"`
 	Addrs   []string `json:"addrs"`
 	Gateway string   `json:"gateway,omitempty"`
+	SHLURL  string   `json:"shlUrl,omitempty"` // a keeper's SMART Health Link endpoint
 }
 
 func runNode(c *ctx, args []string) error {
@@ -197,5 +198,8 @@ func (c *ctx) printServing(out nodeJSON, asJSON bool) {
 	}
 	if out.Gateway != "" {
 		fmt.Fprintf(c.Stdout, "gateway  %s\n", out.Gateway)
+	}
+	if out.SHLURL != "" {
+		fmt.Fprintf(c.Stdout, "shl url  %s\n", out.SHLURL)
 	}
 }

@@ -78,11 +78,16 @@ const (
 	KeptPatients Bucket = "keptpatients"
 	KeptPackages Bucket = "keptpackages"
 	KeptAccess   Bucket = "keptaccess"
+	// KeptSHLs and KeptLive are a keeper's too: one entry per SMART Health
+	// Link it serves for a patient (with its failed passcode count), and
+	// per live grant's newest record.
+	KeptSHLs Bucket = "keptshls"
+	KeptLive Bucket = "keptlive"
 
 	meta Bucket = "meta"
 )
 
-var buckets = []Bucket{Records, Grants, AccessLog, Settings, Objects, Dedup, Public, Keepers, KeptPatients, KeptPackages, KeptAccess, meta}
+var buckets = []Bucket{Records, Grants, AccessLog, Settings, Objects, Dedup, Public, Keepers, KeptPatients, KeptPackages, KeptAccess, KeptSHLs, KeptLive, meta}
 
 var (
 	keySchema   = []byte("schema")
