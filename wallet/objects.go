@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p/core/crypto"
@@ -119,7 +120,12 @@ func (w *Wallet) ObjectRoots() ([]cid.Cid, error) {
 	}
 	// A keeper's wallet also keeps the packages it holds for patients.
 	kept, err := keptRoots(cat)
-	return append(roots, kept...), err
+	if err != nil {
+		return nil, err
+	}
+	// A patient's wallet keeps the envelopes of its live grants' versions.
+	envs, err := w.liveEnvelopeRoots()
+	return slices.Concat(roots, kept, envs), err
 }
 
 // GC deletes every block no catalog-referenced object needs.
