@@ -115,7 +115,7 @@ func (s *Server) handleLive(st network.Stream) {
 		p.refuse(ReasonNotHeld)
 		return
 	}
-	if !s.grant(st, p, []cid.Cid{env.Root}) {
+	if !s.accept(st, p, []cid.Cid{env.Root}) {
 		return
 	}
 	b := binary.AppendUvarint(nil, uint64(len(record)))

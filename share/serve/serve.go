@@ -43,6 +43,14 @@
 // gate then hands out only blocks of roots still held for the patient.
 // Everything else (proof of possession, revocation, limits) is as on the
 // patient's own node, and each [Access] names the patient it concerns.
+//
+// # Live grants
+//
+// [Server.ServeLive] adds [ProtocolLive]: the same presentation of a
+// patient's live grant (no delegations), answered with the newest version
+// from a [LiveSource] (an IPNS record and a live.Envelope, see package
+// share/live); the session then covers that version's package root.
+// [FetchLive] is the redeemer's side.
 package serve
 
 import (
@@ -399,18 +407,17 @@ func (s *Server) handshake(ctx context.Context, st network.Stream, live bool, ch
 	return p, true
 }
 
-// grant opens the presentation's session over roots and answers "ok"
-// with the expiry, or refuses.
-func (s *Server) grant(st network.Stream, p *presentation, roots []cid.Cid) bool {
+// accept opens the presentation's session over roots and answers "ok"
+// with the expiry; it refuses (and returns false) when the limits or a
+// Deny during verification say no.
+func (s *Server) accept(st network.Stream, p *presentation, roots []cid.Cid) bool {
 	a := &p.access
 	if reason := s.open(a.Peer, session{patient: p.issuer, chain: p.chain, roots: roots, expires: p.verified.ExpiresAt, leaf: a.GrantHash}); reason != "" {
 		p.refuse(reason)
 		return false
 	}
 	a.Granted, a.ExpiresAt = true, p.verified.ExpiresAt
-	if writeStatus(st, 0, p.verified.ExpiresAt.Format(time.RFC3339)) != nil {
-		return false
-	}
+	writeStatus(st, 0, p.verified.ExpiresAt.Format(time.RFC3339))
 	return true
 }
 
@@ -435,8 +442,7 @@ func (s *Server) handle(st network.Stream) {
 		}
 		roots = append(roots, c)
 	}
-	s.grant(st, p, roots)
-	if p.access.Granted {
+	if s.accept(st, p, roots) {
 		s.report(p.access)
 	}
 }
