@@ -221,6 +221,55 @@ refused "redeem with the patient's node offline" specialist redeem "$link1"
 expect "node offline" "$peer"
 ok "patient's node offline: the error names the peer: $(cut -c1-110 <<<"$out")…"
 
+# --- SMART Health Links: any viewer, through the keeper --------------------
+# The keeper serves manifests over HTTPS with a certificate from a local
+# test CA (`dev testca`); the viewers trust that CA explicitly. The node is
+# stopped: the link works through the keeper alone.
+here=$(cd "$(dirname "$0")" && pwd)
+run "test CA" patient dev testca "$work/ca"
+get ca_pem "test CA" .ca
+get ca_cert "test CA" .cert
+get ca_key "test CA" .key
+run "init keeper" keeper init --json
+start keeper shlUrl "$bin" --home "$work/keeper" keeper --json --listen /ip4/127.0.0.1/tcp/0 \
+	--shl-listen 127.0.0.1:0 --shl-cert "$ca_cert" --shl-key "$ca_key"
+get shl_url "keeper" .shlUrl "$work/keeper.out"
+get kaddr "keeper" '.addrs[0]' "$work/keeper.out"
+[[ $shl_url == https://127.0.0.1:* ]] || fail "keeper: SHL URL $shl_url is not HTTPS on loopback"
+run "keepers add" patient keepers add "$kaddr" --name "Mum's PC"
+ok "keeper serves SMART Health Links at $shl_url (HTTPS, local test CA); the patient enrols it"
+
+run "shl create" patient shl create --category labs --category medications --for 1h \
+	--passcode blue-otter-42 --label "Labs and medications for Dr. Osei" --json
+get shl_link "shl create" .link
+get shl_id "shl create" .id
+[[ $shl_link == shlink:/* ]] || fail "shl create: $shl_link is not a shlink:/"
+ok "patient makes a SMART Health Link with a passcode (flag P, ${#shl_link} characters, its file a JWE on the keeper)"
+
+# node_open WHAT PASSCODE: the independent Node client (Medplum's parser,
+# jose, plain fetch) opens the link; its exit status is in $rc.
+node_open() {
+	NODE_EXTRA_CA_CERTS="$ca_pem" "$here/shl-node.sh" open "$shl_link" "$2" "Dr. Osei's intake" >"$work/out" 2>"$work/err"
+	rc=$?
+}
+node_open "wrong passcode" red-otter-42
+[ "$rc" = 3 ] || { sed 's/^/      │ /' "$work/err"; fail "Node client with a wrong passcode: exit status $rc, want 3"; }
+get left "Node client, wrong passcode" .remainingAttempts
+ok "a wrong passcode is refused by the keeper: $left attempts left"
+node_open "open" blue-otter-42
+[ "$rc" = 0 ] || { sed 's/^/      │ /' "$work/err"; fail "Node client open: exit status $rc"; }
+get shl_n "Node client open" '.files[0].text | fromjson | .entry | length'
+get shl_meds "Node client open" '[.files[0].text | fromjson | .entry[].resource | select(.resourceType == "MedicationRequest")] | length'
+[ "$shl_meds" -gt 0 ] || fail "the Node client's bundle holds no medication"
+ok "an independent Node client (fetch + jose, trusting the test CA) opens it through the keeper: $shl_n resources"
+
+run "revoke the link" patient revoke "$shl_id" --relay "$relay"
+ok "patient revokes the link on chain through the relay"
+node_open "after revocation" blue-otter-42
+[ "$rc" = 4 ] || { sed 's/^/      │ /' "$work/err"; fail "Node client after revocation: exit status $rc, want 4 (404)"; }
+ok "the Node client is refused now: $(jq -r .error "$work/out") (404)"
+stop keeper
+
 # --- fault: chain RPC stopped ----------------------------------------------
 stop devnet
 refused "redeem with the chain down" specialist redeem "$link1" --mirror-max-age 0

@@ -1,6 +1,7 @@
 package wallet
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -13,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/decred/dcrd/dcrec/secp256k1/v4"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/healthwallet/healthwallet/internal/fixtures"
@@ -21,7 +25,9 @@ import (
 	"github.com/healthwallet/healthwallet/internal/testclock"
 	"github.com/healthwallet/healthwallet/ipfs"
 	"github.com/healthwallet/healthwallet/share/keep"
+	"github.com/healthwallet/healthwallet/share/live"
 	"github.com/healthwallet/healthwallet/share/registry"
+	"github.com/healthwallet/healthwallet/share/serve"
 	"github.com/healthwallet/healthwallet/share/shl"
 )
 
@@ -152,7 +158,6 @@ func TestKeeperServesSHL(t *testing.T) {
 	if ok != 2 || refused != 3 || log[0].Reason != "wrong passcode" || log[4].Granted {
 		t.Fatalf("access log: %d served, %d refused; want 2 and 3: %+v", ok, refused, log)
 	}
-
 }
 
 // TestKeeperSHLConfig: plain HTTP only on loopback, one certificate source.
@@ -193,4 +198,75 @@ func freePort(t *testing.T) string {
 	defer ln.Close()
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	return port
+}
+
+// TestKeeperKeepsLiveRecords: a keeper takes a live grant's record only
+// when it is the name's, signed by the patient, and its package is held;
+// a newer version replaces it, an older one is stale; Latest answers the
+// newest, and nothing once the patient leaves.
+func TestKeeperKeepsLiveRecords(t *testing.T) {
+	ctx := context.Background()
+	_, chain := startDevnet(t)
+	patient, keeperW, stranger := newWallet(t), newWallet(t), newWallet(t)
+	k, err := keeperW.Keep(ctx, KeeperConfig{Listen: tcpLoopback, Chain: chain})
+	must(t, err)
+	defer k.Close()
+	_, err = patient.AddKeeper(ctx, k.Addrs()[0], "keeper")
+	must(t, err)
+	pn, err := patient.startNode(ctx, ipfs.LoopbackListen, nil)
+	must(t, err)
+	defer pn.Close()
+	kai, _ := peer.AddrInfoFromString(k.Addrs()[0])
+	kc := &keep.Client{Host: pn.Host(), Keeper: *kai}
+	keys, err := patient.Keys()
+	must(t, err)
+	skeys, err := stranger.Keys()
+	must(t, err)
+
+	put := func(content string) cid.Cid {
+		ref, err := pn.Store().Import(ctx, strings.NewReader(content), int64(len(content)), nil)
+		must(t, err)
+		must(t, kc.Put(ctx, []keep.Item{{Root: ref.Root.String(), Expires: testclock.Now().Add(time.Hour).Unix()}},
+			func(w io.Writer) error { return pn.Store().ExportCAR(ctx, w, ref.Root) }))
+		return ref.Root
+	}
+	grantHash := [32]byte{0x9a, 1}
+	nameKey, name, err := live.NameKey(bytes.Repeat([]byte{7}, 32))
+	must(t, err)
+	version := func(seq uint64, root cid.Cid, signer *secp256k1.PrivateKey) keep.LiveRecord {
+		env := live.Envelope{Grant: grantHash, Seq: seq, Root: root, Wrapped: []byte("wrapped key stand-in"), Issued: testclock.Now().Unix()}
+		must(t, env.Sign(signer))
+		rec, err := live.NewRecord(nameKey, env, testclock.Now())
+		must(t, err)
+		return keep.LiveRecord{Grant: "0x" + hex.EncodeToString(grantHash[:]), Name: name.String(), Record: rec, Envelope: env.Encode()}
+	}
+	unheld, err := pn.Store().Import(ctx, strings.NewReader("not put on the keeper"), 21, nil)
+	must(t, err)
+	if err := kc.PutLive(ctx, version(1, unheld.Root, keys.PrivateKey())); !errors.Is(err, keep.ErrRefused) || !strings.Contains(err.Error(), "not held") {
+		t.Fatalf("live record of a package not held: %v", err)
+	}
+	v1 := put("version one ciphertext stand-in")
+	if err := kc.PutLive(ctx, version(1, v1, skeys.PrivateKey())); !errors.Is(err, keep.ErrRefused) {
+		t.Fatalf("live record signed by a stranger: %v", err)
+	}
+	must(t, kc.PutLive(ctx, version(1, v1, keys.PrivateKey())))
+	v2 := put("version two ciphertext stand-in")
+	want := version(2, v2, keys.PrivateKey())
+	must(t, kc.PutLive(ctx, want))
+	if err := kc.PutLive(ctx, version(1, v1, keys.PrivateKey())); !errors.Is(err, keep.ErrRefused) || !strings.Contains(err.Error(), live.ErrStale.Error()) {
+		t.Fatalf("an older version: %v", err)
+	}
+	addr := common.HexToAddress(keys.Address().String())
+	rec, env, err := k.kept.Latest(ctx, addr, grantHash)
+	must(t, err)
+	if !bytes.Equal(rec, want.Record) || !bytes.Equal(env, want.Envelope) {
+		t.Fatal("Latest is not version 2")
+	}
+	if _, _, err := k.kept.Latest(ctx, addr, [32]byte{1}); !errors.Is(err, serve.ErrNoLive) {
+		t.Fatalf("another grant: %v", err)
+	}
+	must(t, kc.Remove(ctx))
+	if _, _, err := k.kept.Latest(ctx, addr, grantHash); !errors.Is(err, serve.ErrNoLive) {
+		t.Fatalf("after the patient left: %v", err)
+	}
 }

@@ -61,6 +61,8 @@ type keeperState struct {
 	Swarm   []string         `json:"swarm,omitempty"`   // kubo: its swarm multiaddrs
 	LastSeq uint64           `json:"lastSeq,omitempty"` // keeper: access records merged up to
 	Pushed  map[string]int64 `json:"pushed,omitempty"`  // kubo: roots pinned there, with their expiry
+	// SHLs are the SMART Health Link entries put there: link id → version.
+	SHLs map[string]int `json:"shls,omitempty"`
 }
 
 // Errors of keepers.
@@ -479,6 +481,10 @@ func (w *Wallet) syncKeeper(ctx context.Context, host *ipfs.Node, st *keeperStat
 		}
 		st.Pending = 0
 	}
+	if err := w.pushSHLEntries(ctx, c, st, held); err != nil {
+		st.Held = countHeld(want, held)
+		return err
+	}
 	if err := w.putLiveRecords(ctx, c, want); err != nil {
 		return err
 	}
@@ -656,7 +662,8 @@ func (w *Wallet) livePackages() (map[cid.Cid]int64, error) {
 			out[r] = max(out[r], exp)
 		}
 	}
-	return out, nil
+	// SMART Health Links: their JWE files.
+	return out, w.liveSHLRoots(out)
 }
 
 // grantRoots maps the package roots of an issued grant to its expiry.

@@ -98,42 +98,53 @@ func (w *Wallet) Revoke(ctx context.Context, g GrantRecord, r Revoker, chain Cha
 	if chain.ChainID == 0 {
 		return g, ErrNoChain
 	}
-	secret := revocationSecret(keys, g.RevocationIndex)
+	save := func() error { return w.putGrant(g) }
+	if err := w.revokeIndex(ctx, keys, g.RevocationIndex, &g.RevokePending, &g.RevokeTx, save, r, chain); err != nil {
+		return g, err
+	}
+	return w.markRevoked(g)
+}
+
+// revokeIndex reveals the revocation secret of index idx through r, for a
+// grant or a SMART Health Link, with the same steps (see Revoke): mark it
+// pending (save stores *pending and *tx), deny it locally, check whether
+// an earlier transaction was mined, else send one, and wait until the
+// wallet's own RPC shows the registry's revokedAt non-zero. It returns nil
+// only then.
+func (w *Wallet) revokeIndex(ctx context.Context, keys *identity.Keys, idx uint64, pending *time.Time, txHex *string, save func() error, r Revoker, chain ChainConfig) error {
+	secret := revocationSecret(keys, idx)
 	id := registry.RevocationID(new(big.Int).SetUint64(chain.ChainID), chain.Registry, secret)
-	if g.RevokePending.IsZero() {
-		g.RevokePending = w.now().UTC()
-		if err := w.putGrant(g); err != nil {
-			return g, err
+	if pending.IsZero() {
+		*pending = w.now().UTC()
+		if err := save(); err != nil {
+			return err
 		}
 	}
 	if err := w.denyLocally(id); err != nil {
-		return g, err
+		return err
 	}
 	conn, err := w.connect(ctx, chain)
 	if err != nil {
-		return g, fmt.Errorf("%w: %v", ErrRevocationPending, err)
+		return fmt.Errorf("%w: %v", ErrRevocationPending, err)
 	}
 	defer conn.Close()
-	if g.RevokeTx != "" {
+	if *txHex != "" {
 		// An earlier attempt got a transaction: mined since?
-		if err := conn.confirmRevoked(ctx, common.HexToHash(g.RevokeTx), id, 0); err == nil {
-			return w.markRevoked(g)
+		if err := conn.confirmRevoked(ctx, common.HexToHash(*txHex), id, 0); err == nil {
+			return nil
 		}
 	}
 	tx, err := r.Revoke(ctx, [][32]byte{secret})
 	if err != nil {
-		return g, fmt.Errorf("%w: %v", ErrRevocationPending, err)
+		return fmt.Errorf("%w: %v", ErrRevocationPending, err)
 	}
 	if tx != (common.Hash{}) {
-		g.RevokeTx = tx.Hex()
-		if err := w.putGrant(g); err != nil {
-			return g, err
+		*txHex = tx.Hex()
+		if err := save(); err != nil {
+			return err
 		}
 	}
-	if err := conn.confirmRevoked(ctx, tx, id, revokeConfirmWait); err != nil {
-		return g, err
-	}
-	return w.markRevoked(g)
+	return conn.confirmRevoked(ctx, tx, id, revokeConfirmWait)
 }
 
 func (w *Wallet) markRevoked(g GrantRecord) (GrantRecord, error) {

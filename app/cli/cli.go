@@ -72,9 +72,10 @@ func init() {
 		{"export", "(--records IDS | --category C... | --ips) [--since D] [--until D] [--include-sensitive S...] [--out FILE]", "write a FHIR Bundle of the selection (the share package a grant would carry)", runExport},
 		{"grant", "--to DID (--records IDS | --category C... | --ips) --for DURATION [--delegable N] [--view-only] [--qr FILE.png] [--json]", "share records for a limited time; prints the link (--json: id, link, typedData, signature)", runGrant},
 		{"grants", "[--json]", "list grants issued and received, with status and accesses", runGrants},
-		{"revoke", "GRANT|LINK [--relay URL | --key HEX]", "revoke a grant you issued, by id or by its link (through a relay: no ETH needed)", runRevoke},
+		{"revoke", "GRANT|SHL|LINK [--relay URL | --key HEX]", "revoke a grant or SMART Health Link you made, by id or by its link (through a relay: no ETH needed)", runRevoke},
 		{"redeem", "LINK|FILE [--out DIR] [--json]", "verify a grant, fetch and decrypt what it shares", runRedeem},
 		{"delegate", "LINK --to DID --for DURATION [--delegable N] [--category C...] [--include-sensitive S...] [--view-only]", "re-share a grant you hold, within its limits (narrowed: only those objects and keys)", runDelegate},
+		{"shl", "create (--records IDS | --category C... | --ips) --for DURATION [--passcode P] [--live] [--label TEXT] [--viewer URL] [--qr FILE] [--json] | open LINK|QR.png [--passcode P] [--out DIR] [--import] [--ca-file PEM] | list [--json]", "SMART Health Links: share records with any SHL viewer through your keeper, or open a link someone gave you", runSHL},
 		{"access", "[--json]", "the access log: who presented your grants, and what they got", runAccess},
 		{"node", "[--listen MA]... [--allow PEER]... [--gateway ADDR] [--json]", "serve this wallet's shared packages to grantees until interrupted", runNode},
 		{"keeper", "[--listen MA]... [--json]", "keep and serve the encrypted share packages of patients who enrol this wallet as their keeper, until interrupted", runKeeper},
@@ -144,6 +145,9 @@ func Main(args []string, env Env) int {
 			c.cmd = cmd
 			return c.finish(cmd.run(c, rest[1:]))
 		}
+	}
+	if rest[0] == "dev" { // hidden: demo and test tools
+		return c.finish(runDev(c, rest[1:]))
 	}
 	fmt.Fprintf(env.Stderr, "healthwallet: unknown command %q; run 'healthwallet help'\n", rest[0])
 	return ExitUsage

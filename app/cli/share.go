@@ -188,8 +188,12 @@ func runGrants(c *ctx, args []string) error {
 			}
 		}
 	}
+	links, err := shlRows(w, log)
+	if err != nil {
+		return err
+	}
 	if *asJSON {
-		return c.printJSON(rows)
+		return c.printJSON(rows) // links: shl list --json
 	}
 	tw := tabwriter.NewWriter(c.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tDIRECTION\tSTATUS\tEXPIRES\tWHO\tACCESSES\tSUMMARY")
@@ -203,6 +207,13 @@ func runGrants(c *ctx, args []string) error {
 			summary = fmt.Sprintf("live (version %d) %s", r.LiveSeq, summary)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", r.ID, r.Direction, r.Status, r.ExpiresAt.Local().Format("2006-01-02 15:04"), shorten(who), r.Accesses, summary)
+	}
+	for _, l := range links {
+		what := fmt.Sprintf("%d records", l.Records)
+		if l.Label != "" {
+			what += ": " + l.Label
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", l.ID[:12], "shl", l.Status, l.Expires.Local().Format("2006-01-02 15:04"), "anyone with the link", l.Accesses, what)
 	}
 	return tw.Flush()
 }
@@ -241,6 +252,17 @@ func runRevoke(c *ctx, args []string) error {
 		return err
 	}
 	defer done()
+	if rec, ok, err := findSHLArg(w, pos[0]); err != nil {
+		return err
+	} else if ok {
+		fmt.Fprintf(c.Stderr, "revoking link %s (%d records)…\n", rec.ID, rec.Records)
+		rec, err = w.RevokeSHL(c.Context, rec, r, cfg)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.Stdout, "revoked link %s in transaction %s\n", rec.ID, rec.RevokeTx)
+		return nil
+	}
 	if strings.HasPrefix(strings.TrimSpace(pos[0]), grant.LinkPrefix) {
 		// A grant link: works on a wallet restored from its phrase too.
 		tx, err := w.RevokeLink(c.Context, pos[0], r, cfg)

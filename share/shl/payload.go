@@ -102,7 +102,10 @@ func (p Payload) Check() error {
 	if p.Has(FlagPasscode) && p.Has(FlagDirect) {
 		return fmt.Errorf("shl: payload flags P and U exclude each other: %w", ErrFlag)
 	}
-	if n := utf8.RuneCountInString(p.Label); n > MaxLabel || !utf8.ValidString(p.Label) {
+	if !utf8.ValidString(p.Label) {
+		return fmt.Errorf("shl: payload label is not UTF-8: %w", ErrMalformed)
+	}
+	if n := utf8.RuneCountInString(p.Label); n > MaxLabel {
 		return fmt.Errorf("shl: payload label is %d characters, at most %d allowed: %w", n, MaxLabel, ErrMalformed)
 	}
 	if p.V != 0 && p.V != 1 {
