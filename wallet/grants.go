@@ -58,12 +58,11 @@ type GrantRecord struct {
 	LiveSeq  uint64 `json:"liveSeq,omitempty"`
 	LiveRoot string `json:"liveRoot,omitempty"`
 	// Issued live grants: what the grant follows, the record contents
-	// (object ids) its current version holds, that version's package and
-	// envelope objects, its signed IPNS record and envelope.
+	// (object ids) its current version holds, that version's package
+	// object, its signed IPNS record and envelope.
 	LiveSelection *Selection   `json:"liveSelection,omitempty"`
 	LiveContent   []catalog.ID `json:"liveContent,omitempty"`
 	LiveObject    catalog.ID   `json:"liveObject,omitzero"`
-	LiveEnvObject catalog.ID   `json:"liveEnvObject,omitzero"`
 	LiveIPNS      []byte       `json:"liveIpns,omitempty"`
 	LiveEnvelope  []byte       `json:"liveEnvelope,omitempty"`
 }

@@ -19,12 +19,10 @@ import (
 	"github.com/ipld/go-car/v2/storage"
 	"golang.org/x/crypto/hkdf"
 
-	"github.com/healthwallet/healthwallet/ipfs"
 	"github.com/healthwallet/healthwallet/share/grant"
 	"github.com/healthwallet/healthwallet/share/keep"
 	"github.com/healthwallet/healthwallet/share/live"
 	"github.com/healthwallet/healthwallet/share/serve"
-	"github.com/healthwallet/healthwallet/wallet/catalog"
 	"github.com/healthwallet/healthwallet/wallet/identity"
 )
 
@@ -175,12 +173,11 @@ func (w *Wallet) publishLive(ctx context.Context, g GrantRecord) (GrantRecord, e
 		return g, err
 	}
 	envBytes := env.Encode()
-	envID, err := w.putRawBlock(ctx, envBytes)
-	if err != nil {
+	if err := w.putRawBlock(ctx, envBytes); err != nil {
 		return g, err
 	}
-	oldObj, oldEnv := g.LiveObject, g.LiveEnvObject
-	g.LiveSeq, g.LiveRoot, g.LiveObject, g.LiveEnvObject = env.Seq, ref.Root.String(), objID, envID
+	oldObj := g.LiveObject
+	g.LiveSeq, g.LiveRoot, g.LiveObject = env.Seq, ref.Root.String(), objID
 	g.LiveIPNS, g.LiveEnvelope = record, envBytes
 	g.LiveContent, g.Records = nil, nil
 	for _, r := range recs {
@@ -192,10 +189,8 @@ func (w *Wallet) publishLive(ctx context.Context, g GrantRecord) (GrantRecord, e
 	if err := w.putGrant(g); err != nil {
 		return g, err
 	}
-	for _, id := range []catalog.ID{oldObj, oldEnv} {
-		if !id.IsZero() {
-			w.DeleteObject(id) // the previous version: nobody is served it any more
-		}
+	if !oldObj.IsZero() {
+		w.DeleteObject(oldObj) // the previous version: nobody is served it any more
 	}
 	w.pushLive(ctx, g)
 	return g, nil
@@ -248,41 +243,55 @@ func (w *Wallet) putLiveRecords(ctx context.Context, c *keep.Client, want map[ci
 // and its envelope block (what keepers must hold besides the grant's own
 // packages).
 func (w *Wallet) liveRoots(g GrantRecord) []cid.Cid {
-	var out []cid.Cid
-	for _, id := range []catalog.ID{g.LiveObject, g.LiveEnvObject} {
-		if id.IsZero() {
-			continue
-		}
-		if ref, err := w.Object(id); err == nil {
-			out = append(out, ref.Root)
-		}
+	if !g.Live || g.Direction != Issued || g.LiveSeq == 0 {
+		return nil
+	}
+	out := []cid.Cid{live.EnvelopeCID(g.LiveEnvelope)}
+	if ref, err := w.Object(g.LiveObject); err == nil {
+		out = append(out, ref.Root)
 	}
 	return out
 }
 
-// putRawBlock stores b as one raw block (an envelope), recorded as an
-// object (no key: it is not encrypted) so GC keeps it.
-func (w *Wallet) putRawBlock(ctx context.Context, b []byte) (catalog.ID, error) {
+// liveEnvelopeRoots are the envelope blocks of the current versions of
+// this wallet's live grants, which GC keeps (an envelope is a raw block,
+// not an encrypted object: the catalog's objects do not name it).
+func (w *Wallet) liveEnvelopeRoots() ([]cid.Cid, error) {
+	gs, err := w.Grants()
+	if err != nil {
+		return nil, err
+	}
+	var out []cid.Cid
+	for _, g := range gs {
+		if g.Live && g.Direction == Issued && g.LiveSeq > 0 {
+			out = append(out, live.EnvelopeCID(g.LiveEnvelope))
+		}
+	}
+	return out, nil
+}
+
+// putRawBlock stores b as one raw block (an envelope) under its root
+// live.EnvelopeCID(b); GC keeps it while a live grant names it
+// (liveEnvelopeRoots).
+func (w *Wallet) putRawBlock(ctx context.Context, b []byte) error {
 	c := live.EnvelopeCID(b)
 	var car bytes.Buffer
 	wr, err := storage.NewWritable(&car, []cid.Cid{c}, carv2.WriteAsCarV1(true))
 	if err != nil {
-		return catalog.ID{}, err
+		return err
 	}
 	if err := wr.Put(ctx, c.KeyString(), b); err != nil {
-		return catalog.ID{}, err
+		return err
 	}
 	if err := wr.Finalize(); err != nil {
-		return catalog.ID{}, err
+		return err
 	}
 	store, err := w.objectStore()
 	if err != nil {
-		return catalog.ID{}, err
+		return err
 	}
-	if _, err := store.ImportCAR(ctx, &car); err != nil {
-		return catalog.ID{}, err
-	}
-	return w.recordObject(ipfs.ObjectRef{Root: c, Size: int64(len(b))})
+	_, err = store.ImportCAR(ctx, &car)
+	return err
 }
 
 // LiveSource is what this wallet's node answers the live protocol with:

@@ -95,6 +95,11 @@ func TestLiveGrantFollowsNewLab(t *testing.T) {
 		t.Fatalf("RefreshLive with nothing new: %d, %v", n, err)
 	}
 
+	// GC keeps the current version (its package and envelope block) and
+	// drops nothing a grant needs.
+	_, err = patient.GC(ctx)
+	must(t, err)
+
 	us, err := family.RefreshReceived(ctx, fastRedeem())
 	must(t, err)
 	if len(us) != 1 || us[0].Seq != 2 {
@@ -181,5 +186,60 @@ func TestLiveGrantRefusals(t *testing.T) {
 	}
 	if strings.Contains(g.Link, live.LinkMarker) {
 		t.Fatal("a plain grant's link carries a live name")
+	}
+}
+
+// TestLiveGrantFromKeeper: with the patient's node away, the keeper serves
+// a live grant's newest version: version 1 at redemption, version 2 after
+// the patient imports a new lab result (pushed at once), and nothing once
+// the grant is revoked on chain.
+func TestLiveGrantFromKeeper(t *testing.T) {
+	ctx := t.Context()
+	d, chain := startDevnet(t)
+	patient := importedPatient(t, "Marguerita_Reilly")
+	keeperW, family := newWallet(t), newWallet(t)
+	k, err := keeperW.Keep(ctx, KeeperConfig{Listen: tcpLoopback, Chain: chain, RefreshEvery: 200 * time.Millisecond})
+	must(t, err)
+	defer k.Close()
+	_, err = patient.AddKeeper(ctx, k.Addrs()[0], "Mum's PC")
+	must(t, err)
+	extra, err := patient.KeeperProviders()
+	must(t, err)
+
+	issued, err := patient.IssueGrant(ctx, GrantRequest{To: family.Info().DID, Selection: labsSel, Duration: 24 * time.Hour,
+		Providers: extra, Live: true}, chain)
+	must(t, err)
+	red, err := family.Redeem(ctx, issued.Link, chain, fastRedeem())
+	must(t, err)
+	if red.Record.LiveSeq != 1 || !strings.Contains(red.Provider, k.PeerID()) {
+		t.Fatalf("redeemed version %d from %s, want 1 from the keeper %s", red.Record.LiveSeq, red.Provider, k.PeerID())
+	}
+
+	res, err := patient.ImportFHIR(ctx, "a1c.json", newLab(t))
+	must(t, err)
+	if res.Live != 1 {
+		t.Fatalf("import published %d versions (%s), want 1", res.Live, res.LiveError)
+	}
+	us, err := family.RefreshReceived(ctx, fastRedeem())
+	must(t, err)
+	if len(us) != 1 || us[0].Seq != 2 || len(us[0].New) != 1 || !strings.HasPrefix(us[0].New[0], "Hemoglobin A1c") {
+		t.Fatalf("refresh from the keeper: %+v", us)
+	}
+
+	g, err := patient.FindGrant(issued.Record.Hash)
+	must(t, err)
+	_, err = patient.Revoke(ctx, g, directRevoker(t, d, chain), chain)
+	must(t, err)
+	// The keeper's revocation mirror catches up within its refresh.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, err = family.RefreshReceived(ctx, fastRedeem())
+		if errors.Is(err, grant.ErrRevoked) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if !errors.Is(err, grant.ErrRevoked) {
+		t.Fatalf("keeper after revocation: %v, want grant.ErrRevoked", err)
 	}
 }

@@ -125,7 +125,12 @@ func (w *Wallet) ObjectRoots() ([]cid.Cid, error) {
 	}
 	// SMART Health Links: their JWE files (plain files of ciphertext).
 	links, err := shlRoots(cat)
-	return slices.Concat(roots, kept, links), err
+	if err != nil {
+		return nil, err
+	}
+	// A patient's wallet keeps the envelopes of its live grants' versions.
+	envs, err := w.liveEnvelopeRoots()
+	return slices.Concat(roots, kept, links, envs), err
 }
 
 // GC deletes every block no catalog-referenced object needs.
