@@ -55,7 +55,7 @@ func (u *UI) newSharedWithMeView() *sharedWithMeView {
 		func(id widget.ListItemID, o fyne.CanvasObject) {
 			if id < len(v.grants) {
 				g := v.grants[id]
-				o.(*grantRow).set("From "+shortAddress(g.Issuer), g.Summary, g.Status(u.now()), untilText(g, u.now()))
+				o.(*grantRow).set("From "+shortAddress(g.Issuer), g.Summary, g.Status(u.now()), untilText(g, u.now()), g.Live)
 			}
 		})
 	v.list.OnSelected = func(id widget.ListItemID) {
