@@ -103,7 +103,7 @@ func (u *UI) newShareView() *shareView {
 		v.changed()
 	})
 	v.how.Required = true
-	v.how.SetSelected(howGrant)
+	v.how.Selected = howGrant // (no OnChanged yet: the form is not built)
 	v.live = widget.NewCheck("Live: include records I add later", func(bool) { u.touch() })
 	v.preview = wrapped("")
 	v.errLabel = wrapped("")
