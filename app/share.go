@@ -34,13 +34,19 @@ type shareView struct {
 	until      *widget.Entry
 	sensitive  map[fhir.Sensitive]*widget.Check
 	sensGrid   *fyne.Container
+	how        *widget.RadioGroup // a grant to a person, or a SMART Health Link
 	grantee    *granteePicker
+	shlBox     *fyne.Container // passcode and label of a link
+	passcode   *widget.Entry
+	label      *widget.Entry
 	terms      *termsPicker
+	live       *widget.Check
 	preview    *widget.Label
 	errLabel   *widget.Label
 	progress   *widget.ProgressBarInfinite
 	button     *widget.Button
 	result     *shareResult
+	shlResult  *shlResult
 	picker     *recordPicker // while open
 
 	all        []wallet.Record // for the picker and the counts
@@ -72,6 +78,33 @@ func (u *UI) newShareView() *shareView {
 	v.grantee = u.newGranteePicker()
 	v.grantee.onChange = v.changed
 	v.terms = u.newTermsPicker(maxDepthChoice, v.changed)
+	v.passcode = widget.NewPasswordEntry()
+	v.passcode.SetPlaceHolder("Passcode (optional; tell it to them separately)")
+	v.passcode.OnChanged = func(string) { u.touch() }
+	v.label = widget.NewEntry()
+	v.label.SetPlaceHolder("Label they see, e.g. For Dr. Osei (optional)")
+	v.label.OnChanged = func(string) { u.touch() }
+	shlHelp := wrapped("A SMART Health Link opens in any SMART Health Links viewer, without a DID. You can see who opened it, and revoke it, under Shared by me.")
+	shlHelp.Importance = widget.LowImportance
+	v.shlBox = container.NewVBox(shlHelp, v.label, v.passcode)
+	v.shlBox.Hide()
+	v.how = widget.NewRadioGroup([]string{howGrant, howSHL}, func(s string) {
+		u.touch()
+		if s == howSHL {
+			v.grantee.content.Hide()
+			v.terms.reshare.SetChecked(false)
+			v.terms.reshare.Disable()
+			v.shlBox.Show()
+		} else {
+			v.grantee.content.Show()
+			v.terms.reshare.Enable()
+			v.shlBox.Hide()
+		}
+		v.changed()
+	})
+	v.how.Required = true
+	v.how.Selected = howGrant // (no OnChanged yet: the form is not built)
+	v.live = widget.NewCheck("Live: include records I add later", func(bool) { u.touch() })
 	v.preview = wrapped("")
 	v.errLabel = wrapped("")
 	v.errLabel.Importance = widget.DangerImportance
@@ -85,8 +118,8 @@ func (u *UI) newShareView() *shareView {
 		container.NewBorder(nil, nil, nil, v.pickButton, v.pickedInfo),
 		columns(v.since, v.until))
 	sensitive := section("Sensitive records", sensHelp, v.sensGrid)
-	who := section("With whom", v.grantee.content)
-	terms := section("For how long", v.terms.content)
+	who := section("With whom", v.how, v.grantee.content, v.shlBox)
+	terms := section("For how long", v.terms.content, v.live)
 	send := container.NewVBox(v.preview, v.errLabel, v.progress, buttonRow(v.button))
 	v.form = container.NewScroll(container.NewPadded(container.NewVBox(what, sensitive, who, terms, send)))
 	v.stack = container.NewStack(v.form)
@@ -238,6 +271,10 @@ func (v *shareView) submit() {
 		return
 	}
 	sel := v.selection()
+	if v.how.Selected == howSHL {
+		v.submitSHL(w, sel)
+		return
+	}
 	to, err := v.grantee.did()
 	if err == nil && len(sel.Categories) == 0 && len(sel.Records) == 0 && sel.Preset == "" {
 		err = errors.New("choose categories, records or a patient summary to share")
@@ -257,7 +294,7 @@ func (v *shareView) submit() {
 		v.errLabel.SetText(userMessage(err))
 		return
 	}
-	req.To, req.Selection = to, sel
+	req.To, req.Selection, req.Live = to, sel, v.live.Checked
 	v.button.Disable()
 	v.progress.Show()
 	var issued *wallet.IssuedGrant
@@ -306,6 +343,10 @@ func (v *shareView) reset() {
 	v.since.SetText("")
 	v.until.SetText("")
 	v.grantee.entry.SetText("")
+	v.passcode.SetText("")
+	v.label.SetText("")
+	v.live.SetChecked(false)
+	v.how.SetSelected(howGrant)
 	v.terms.reshare.SetChecked(false)
 	v.stack.Objects = []fyne.CanvasObject{v.form}
 	v.stack.Refresh()

@@ -34,29 +34,36 @@ type sharedByMeView struct {
 	content fyne.CanvasObject
 	md      *masterDetail
 	grants  []wallet.GrantRecord
+	shls    []wallet.SHLRecord // listed after the grants
 	access  []wallet.AccessEntry
 	names   map[string]string // DID → contact name
 	list    *widget.List
 	empty   *widget.Label
 	master  *fyne.Container
 	detail  *grantPage // the grant on show
+	shlPage *shlPage   // the link on show
 }
 
 func (u *UI) newSharedByMeView() *sharedByMeView {
 	v := &sharedByMeView{u: u}
 	v.list = widget.NewList(
-		func() int { return len(v.grants) },
+		func() int { return len(v.grants) + len(v.shls) },
 		func() fyne.CanvasObject { return newGrantRow() },
 		func(id widget.ListItemID, o fyne.CanvasObject) {
 			if id < len(v.grants) {
 				g := v.grants[id]
-				o.(*grantRow).set(v.granteeName(g.Grantee), g.Summary, g.Status(u.now()), untilText(g, u.now()))
+				o.(*grantRow).set(v.granteeName(g.Grantee), g.Summary, g.Status(u.now()), untilText(g, u.now()), g.Live)
+			} else if id -= len(v.grants); id < len(v.shls) {
+				r := v.shls[id]
+				o.(*grantRow).set(shlTitle(r), shlCovers(r), r.Status(u.now()), shlUntilText(r, u.now()), r.Live)
 			}
 		})
 	v.list.OnSelected = func(id widget.ListItemID) {
 		u.touch()
 		if id < len(v.grants) {
 			v.open(v.grants[id])
+		} else if id -= len(v.grants); id < len(v.shls) {
+			v.openSHL(v.shls[id])
 		}
 	}
 	v.empty = wrapped("You have not shared anything yet. Grants you make on the Share tab appear here.")
@@ -82,6 +89,7 @@ func (v *sharedByMeView) reload() {
 		return
 	}
 	var grants []wallet.GrantRecord
+	var shls []wallet.SHLRecord
 	var access []wallet.AccessEntry
 	names := map[string]string{}
 	v.u.run(func() error {
@@ -93,6 +101,9 @@ func (v *sharedByMeView) reload() {
 			if g.Direction == wallet.Issued {
 				grants = append(grants, g)
 			}
+		}
+		if shls, err = w.SHLs(); err != nil {
+			return err
 		}
 		access, _ = w.AccessLog()
 		cs, _ := w.Contacts()
@@ -106,8 +117,8 @@ func (v *sharedByMeView) reload() {
 			v.empty.Show()
 			return
 		}
-		v.grants, v.access, v.names = grants, access, names
-		if len(grants) > 0 {
+		v.grants, v.shls, v.access, v.names = grants, shls, access, names
+		if len(grants)+len(shls) > 0 {
 			v.empty.Hide()
 		} else {
 			v.empty.Show()
@@ -155,12 +166,16 @@ func newGrantRow() *grantRow {
 	return r
 }
 
-// set shows a grant in the row.
-func (r *grantRow) set(who, what, status, until string) {
+// set shows a grant (or a link) in the row; live adds the "live" badge
+// to the status.
+func (r *grantRow) set(who, what, status, until string, live bool) {
 	r.who.SetText(who)
 	r.what.SetText(what)
 	r.until.SetText(until)
 	r.status.Importance = statusImportance(status)
+	if live {
+		status += " · live"
+	}
 	r.status.SetText(status)
 }
 
@@ -397,4 +412,21 @@ func shortHash(h string) string {
 		return h
 	}
 	return h[:10] + "…" + h[len(h)-6:]
+}
+
+// accessesOfSHL are the openings of the link with id (served or refused).
+func (v *sharedByMeView) accessesOfSHL(id string) []wallet.AccessEntry {
+	var out []wallet.AccessEntry
+	for _, e := range v.access {
+		if wallet.AccessOfSHL(e) == id {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// openSHL shows one SMART Health Link.
+func (v *sharedByMeView) openSHL(r wallet.SHLRecord) {
+	v.shlPage = v.u.newSHLPage(r, v.accessesOfSHL(r.ID), v.reload)
+	v.md.show(shlTitle(r), v.shlPage.content)
 }

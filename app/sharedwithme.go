@@ -33,7 +33,11 @@ type sharedWithMeView struct {
 	list     *widget.List
 	empty    *widget.Label
 	master   *fyne.Container
-	page     *receivedPage // the grant on show
+	page     *receivedPage  // the grant on show
+	shl      *shlOpenedPage // the SMART Health Link on show
+	askPass  *dialog.FormDialog
+	passcode *widget.Entry // in askPass
+	checked  bool          // live grants were refreshed this session
 }
 
 func (u *UI) newSharedWithMeView() *sharedWithMeView {
@@ -41,10 +45,10 @@ func (u *UI) newSharedWithMeView() *sharedWithMeView {
 	v.link = widget.NewMultiLineEntry()
 	v.link.Wrapping = fyne.TextWrapBreak
 	v.link.SetMinRowsVisible(3)
-	v.link.SetPlaceHolder("Paste a " + grant.LinkPrefix + "… link")
+	v.link.SetPlaceHolder("Paste a " + grant.LinkPrefix + "… or shlink:/… link")
 	v.link.OnChanged = func(string) { u.touch() }
 	v.openQR = widget.NewButtonWithIcon("Open QR image…", theme.FolderOpenIcon(), u.act(v.chooseQR))
-	v.redeem = widget.NewButtonWithIcon("Redeem", theme.DownloadIcon(), u.act(v.submit))
+	v.redeem = widget.NewButtonWithIcon("Redeem", theme.DownloadIcon(), u.act(func() { v.submit() }))
 	v.redeem.Importance = widget.HighImportance
 	v.progress = widget.NewProgressBar()
 	v.progress.Hide()
@@ -55,7 +59,7 @@ func (u *UI) newSharedWithMeView() *sharedWithMeView {
 		func(id widget.ListItemID, o fyne.CanvasObject) {
 			if id < len(v.grants) {
 				g := v.grants[id]
-				o.(*grantRow).set("From "+shortAddress(g.Issuer), g.Summary, g.Status(u.now()), untilText(g, u.now()))
+				o.(*grantRow).set("From "+shortAddress(g.Issuer), g.Summary, g.Status(u.now()), untilText(g, u.now()), g.Live)
 			}
 		})
 	v.list.OnSelected = func(id widget.ListItemID) {
@@ -95,6 +99,10 @@ func (v *sharedWithMeView) reload() {
 			return
 		}
 		v.grants = grants
+		if !v.checked {
+			v.checked = true
+			v.refreshLive(w)
+		}
 		if len(grants) > 0 {
 			v.empty.Hide()
 		} else {
@@ -117,7 +125,11 @@ func (v *sharedWithMeView) chooseQR() {
 func (v *sharedWithMeView) readQR(path string) {
 	var link string
 	v.u.run(func() (err error) {
-		link, err = wallet.ReadLinkQR(path)
+		if link, err = wallet.ReadLinkQR(path); err != nil {
+			if l, shlErr := wallet.ReadSHLQR(path); shlErr == nil && strings.Contains(l, "shlink:/") {
+				link, err = l, nil
+			}
+		}
 		return err
 	}, func(err error) {
 		if err != nil {
@@ -125,6 +137,10 @@ func (v *sharedWithMeView) readQR(path string) {
 			return
 		}
 		v.link.SetText(link)
+		if isSHL(link) {
+			v.showVerdict(widget.MediumImportance, "Read a SMART Health Link from the QR code. Tap Redeem to open it.")
+			return
+		}
 		v.showVerdict(widget.MediumImportance, "Read a grant from the QR code. Tap Redeem to check and fetch it.")
 	})
 }
@@ -142,6 +158,10 @@ func (v *sharedWithMeView) submit() {
 		return
 	}
 	link := strings.Join(strings.Fields(v.link.Text), "")
+	if isSHL(link) {
+		v.submitSHL(w, link)
+		return
+	}
 	if !strings.HasPrefix(link, grant.LinkPrefix) && !grant.IsBundleLink(link) {
 		v.showVerdict(widget.DangerImportance, "This is not a grant link: it starts with "+grant.LinkPrefix)
 		return

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"net/http"
 	"os"
 	"sync"
 	"time"
@@ -55,6 +56,12 @@ type Options struct {
 	Getenv func(string) string
 	// Now is the clock statuses are shown against; nil means time.Now.
 	Now func() time.Time
+	// SHLURL is the HTTPS base URL that serves the SMART Health Links
+	// this wallet makes; "" means the first keeper that serves them.
+	SHLURL string
+	// SHLHTTP fetches SMART Health Links opened on Shared with me; nil
+	// means the default client (tests pass one trusting a test CA).
+	SHLHTTP *http.Client
 }
 
 // UI is the running interface for one wallet home.

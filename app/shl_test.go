@@ -1,0 +1,269 @@
+package app
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+
+	"github.com/healthwallet/healthwallet/ipfs"
+	"github.com/healthwallet/healthwallet/share/grant"
+	"github.com/healthwallet/healthwallet/share/shl"
+	"github.com/healthwallet/healthwallet/wallet"
+	"github.com/healthwallet/healthwallet/wallet/fhir"
+)
+
+// shlServer serves w's SMART Health Links from its node srv over httptest
+// TLS (a real HTTPS server; its client trusts its certificate explicitly).
+func shlServer(t *testing.T, w *wallet.Wallet, srv *wallet.Serving) *httptest.Server {
+	t.Helper()
+	var h http.Handler
+	ts := httptest.NewTLSServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { h.ServeHTTP(rw, r) }))
+	t.Cleanup(ts.Close)
+	h = w.SHLServer(srv, shl.ServerOptions{BaseURL: ts.URL})
+	return ts
+}
+
+// TestShareSHLThenSharedByMe: the Share tab makes a live passcode link
+// and a live grant; Shared by me lists both with the live badge; the
+// link's page shows its records, who opened it (and the refusal), and
+// revokes it, after which viewers are refused.
+func TestShareSHLThenSharedByMe(t *testing.T) {
+	u := openSharingWallet(t, "")
+	node, err := u.nodeState()
+	must(t, err)
+	ts := shlServer(t, u.openWallet(), node)
+	u.opts.SHLURL, u.opts.SHLHTTP = ts.URL, ts.Client()
+
+	// A live grant, through the form.
+	family := newPeerWallet(t)
+	tapTab(t, u, tabShare)
+	v := u.share
+	test.Tap(v.live)
+	issued := shareWith(t, u, family.Info().DID, fhir.Labs)
+	if !issued.Record.Live {
+		t.Fatal("the live box made no live grant")
+	}
+	test.Tap(v.result.again)
+
+	// A live passcode link to labs.
+	test.Tap(v.catChecks[fhir.Labs])
+	v.how.SetSelected(howSHL)
+	if v.grantee.content.Visible() || !v.shlBox.Visible() {
+		t.Fatal("the link choice still asks for a DID")
+	}
+	test.Type(v.label, "Labs for Dr. Osei")
+	test.Type(v.passcode, "blue-otter-42")
+	test.Tap(v.live)
+	test.Tap(v.button)
+	u.bg.Wait()
+	if v.shlResult == nil {
+		t.Fatalf("no link: %q", v.errLabel.Text)
+	}
+	rec := v.shlResult.rec
+	if rec.Flags != "LP" || !rec.Live || rec.Label != "Labs for Dr. Osei" || rec.Records == 0 || !strings.HasPrefix(rec.Link, "shlink:/") {
+		t.Fatalf("link made: %+v", rec)
+	}
+	mustContain(t, "result", markup(u), "Shared as a SMART Health Link", "Labs for Dr. Osei", "required")
+
+	// A viewer gets a passcode wrong, then opens it.
+	viewer := newPeerWallet(t)
+	opts := wallet.OpenSHLOptions{HTTP: ts.Client(), Recipient: "Dr. Osei's intake"}
+	if _, err := viewer.OpenSHL(t.Context(), rec.Link, "red-otter-42", opts); !errors.Is(err, shl.ErrPasscode) {
+		t.Fatalf("wrong passcode: %v", err)
+	}
+	if _, err := viewer.OpenSHL(t.Context(), rec.Link, "blue-otter-42", opts); err != nil {
+		t.Fatalf("open: %v", err)
+	}
+
+	tapTab(t, u, tabByMe)
+	b := u.byMe
+	if b.list.Length() != 2 || len(b.grants) != 1 || len(b.shls) != 1 || b.shls[0].ID != rec.ID {
+		t.Fatalf("listed %d: %d grants, %d links", b.list.Length(), len(b.grants), len(b.shls))
+	}
+	list := markup(u)
+	mustContain(t, "list", list, "Labs for Dr. Osei", "active · live", shlCovers(rec))
+	if strings.Count(list, "active · live") != 2 {
+		t.Fatalf("live badges: %d, want 2 (the grant and the link)", strings.Count(list, "active · live"))
+	}
+	b.list.Select(1)
+	u.bg.Wait()
+	p := b.shlPage
+	if p == nil {
+		t.Fatal("no link page")
+	}
+	mustContain(t, "status", p.status.Text, "Active: until")
+	mustContain(t, "link page", markup(u), "Records it holds", "Access log", "Dr. Osei's intake · opened", "refused", "required")
+	if want := min(rec.Records, maxListedRecords+1); len(p.records.Objects) != want { // the rest as "and N more"
+		t.Fatalf("%d records listed, want %d (the link holds %d)", len(p.records.Objects), want, rec.Records)
+	}
+
+	// Revoke asks first, then the registry has it and viewers are refused.
+	test.Tap(p.revoke)
+	if p.confirm == nil {
+		t.Fatal("no confirmation asked")
+	}
+	p.confirm.Confirm()
+	u.bg.Wait()
+	mustContain(t, "revocation", p.step.Text, "The registry confirmed the revocation")
+	mustContain(t, "status", p.status.Text, "Revoked")
+	if !p.revoke.Disabled() {
+		t.Fatal("Revoke still enabled")
+	}
+	if r, _ := u.openWallet().FindSHL(rec.ID); r.RevokedAt.IsZero() {
+		t.Fatal("the wallet's link is not revoked")
+	}
+	if _, err := viewer.OpenSHL(t.Context(), rec.Link, "blue-otter-42", opts); !errors.Is(err, shl.ErrRevoked) && !errors.Is(err, shl.ErrUnknown) {
+		t.Fatalf("open after revoke: %v", err)
+	}
+}
+
+// servingPatientWallet is a patient's wallet (through the wallet API)
+// with Marguerita Reilly's records, its node serving.
+func servingPatientWallet(t *testing.T) (*wallet.Wallet, *wallet.Serving, wallet.ChainConfig) {
+	t.Helper()
+	chain, _ := startChain(t)
+	patient := newPeerWallet(t)
+	if _, err := patient.ImportFile(t.Context(), fixtureFile(t, "Marguerita_Reilly", "m.json"), nil); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := patient.Serve(t.Context(), wallet.ServeConfig{Listen: ipfs.LoopbackListen, Chain: chain, RefreshEvery: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return patient, srv, chain
+}
+
+// TestSharedWithMeOpensSHL: a viewer-prefixed link (and a QR code image
+// of it) routes to OpenSHL; the passcode is asked; a wrong one says the
+// attempts left; the right one shows the records by name, and Import
+// keeps them.
+func TestSharedWithMeOpensSHL(t *testing.T) {
+	chain, _ := startChain(t)
+	u := openTestWallet(t, Options{Chain: &chain})
+	patient, srv, _ := servingPatientWallet(t)
+	ts := shlServer(t, patient, srv)
+	u.opts.SHLHTTP = ts.Client()
+	sel := wallet.Selection{Categories: []fhir.Category{fhir.Labs, fhir.Medications}}
+	rec, err := patient.CreateSHL(t.Context(), wallet.SHLOptions{Selection: sel, For: time.Hour, Passcode: "blue-otter-42",
+		Label: "Labs and medications", URL: ts.URL, Viewer: "https://viewer.example/"}, chain)
+	must(t, err)
+	if !strings.HasPrefix(rec.Link, "https://viewer.example/#shlink:/") {
+		t.Fatalf("link %.40q", rec.Link)
+	}
+
+	tapTab(t, u, tabWithMe)
+	v := u.withMe
+	// A QR code image of the link fills in the box.
+	png, err := grant.QR(rec.Link)
+	must(t, err)
+	qr := filepath.Join(t.TempDir(), "shl.png")
+	must(t, os.WriteFile(qr, png, 0o600))
+	v.readQR(qr)
+	u.bg.Wait()
+	if v.link.Text != rec.Link {
+		t.Fatalf("QR code gave %.40q", v.link.Text)
+	}
+	mustContain(t, "verdict", v.verdict.Text, "SMART Health Link")
+
+	// Wrong passcode: the attempts left.
+	test.Tap(v.redeem)
+	if v.askPass == nil {
+		t.Fatal("no passcode asked")
+	}
+	test.Type(v.passcode, "red-otter-42")
+	v.askPass.Submit()
+	u.bg.Wait()
+	if want := "Wrong passcode: 9 attempts left."; v.verdict.Text != want {
+		t.Fatalf("verdict %q, want %q", v.verdict.Text, want)
+	}
+	if v.shl != nil {
+		t.Fatal("a page shown for a wrong passcode")
+	}
+
+	// Right passcode: what it holds, not yet imported.
+	before, _ := u.openWallet().Records(wallet.Filter{})
+	test.Tap(v.redeem)
+	test.Type(v.passcode, "blue-otter-42")
+	v.askPass.Submit()
+	u.bg.Wait()
+	p := v.shl
+	if p == nil {
+		t.Fatalf("nothing shown: %q", v.verdict.Text)
+	}
+	want, recs, err := patient.SharePackage(t.Context(), sel, u.now())
+	must(t, err)
+	doc, _ := fhir.Parse(want)
+	if len(p.records) != len(doc.Resources) {
+		t.Fatalf("%d records shown, the package holds %d", len(p.records), len(doc.Resources))
+	}
+	mustContain(t, "verdict", v.verdict.Text, `Opened "Labs and medications"`, "Tap Import")
+	mustContain(t, "page", markup(u), "Labs and medications", "Nothing is kept until you tap Import", "Marguerita")
+	if now, _ := u.openWallet().Records(wallet.Filter{}); len(now) != len(before) {
+		t.Fatal("records imported before Import")
+	}
+	test.Tap(p.imp)
+	u.bg.Wait()
+	after, _ := u.openWallet().Records(wallet.Filter{})
+	if len(after)-len(before) != len(recs) {
+		t.Fatalf("imported %d records, the link holds %d", len(after)-len(before), len(recs))
+	}
+	mustContain(t, "verdict", v.verdict.Text, "Imported", `from "Labs and medications"`)
+	if !p.imp.Disabled() {
+		t.Fatal("Import still enabled")
+	}
+}
+
+// TestSHLFailureLines: why a link could not be opened, in one line each.
+func TestSHLFailureLines(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{&shl.PasscodeError{Remaining: 0}, "This link is locked: too many wrong passcodes. Ask for a new link."},
+		{&shl.PasscodeError{Remaining: 1}, "Wrong passcode: 1 attempt left."},
+		{shl.ErrRevoked, "Refused: the link was revoked."},
+		{shl.ErrExpired, "Refused: the link has expired."},
+		{errors.New("dial tcp: refused\nagain"), "Could not open the link: dial tcp: refused; again."},
+	} {
+		if got := shlFailure(c.err); got != c.want {
+			t.Errorf("shlFailure(%v) = %q, want %q", c.err, got, c.want)
+		}
+	}
+}
+
+// TestLiveGrantRefreshedWhenOpened: a received live grant shows "live";
+// when the patient adds a lab result, opening Shared with me fetches the
+// new version and says what came.
+func TestLiveGrantRefreshedWhenOpened(t *testing.T) {
+	chain, _ := startChain(t)
+	u := openTestWallet(t, Options{Chain: &chain})
+	patient, srv, _ := servingPatientWallet(t)
+	w := u.openWallet()
+	issued, err := patient.IssueGrant(t.Context(), wallet.GrantRequest{To: w.Info().DID, Duration: 24 * time.Hour, Providers: srv.Addrs(),
+		Selection: wallet.Selection{Categories: []fhir.Category{fhir.Labs}}, Live: true}, chain)
+	must(t, err)
+	if _, err := w.Redeem(t.Context(), issued.Link, chain, wallet.RedeemOptions{Listen: ipfs.LoopbackListen}); err != nil {
+		t.Fatalf("redeem: %v", err)
+	}
+	lab, err := os.ReadFile(filepath.Join("..", "wallet", "testdata", "live", "a1c-2026-12-02.json"))
+	must(t, err)
+	if res, err := patient.ImportFHIR(t.Context(), "a1c.json", lab); err != nil || res.Live != 1 {
+		t.Fatalf("import: live %d, %v", res.Live, err)
+	}
+
+	tapTab(t, u, tabWithMe)
+	v := u.withMe
+	mustContain(t, "verdict", v.verdict.Text, "Updated: 1 new record from ", "Hemoglobin A1c")
+	if v.list.Length() != 1 || v.grants[0].LiveSeq != 2 {
+		t.Fatalf("%d grants; live version %d", v.list.Length(), v.grants[0].LiveSeq)
+	}
+	mustContain(t, "list", markup(u), "active · live")
+}
