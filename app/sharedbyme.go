@@ -418,7 +418,7 @@ func shortHash(h string) string {
 func (v *sharedByMeView) accessesOfSHL(id string) []wallet.AccessEntry {
 	var out []wallet.AccessEntry
 	for _, e := range v.access {
-		if wallet.AccessOfSHL(e) == id {
+		if e.SHL == id {
 			out = append(out, e)
 		}
 	}
