@@ -223,8 +223,9 @@ func (w *Wallet) importDocument(ctx context.Context, doc *fhir.Document, src Sou
 	// records publishes a new version now.
 	n, lerr := w.RefreshLive(ctx)
 	// Live SMART Health Links too: re-encrypted under their same keys.
-	m, serr := w.refreshLiveSHLs(ctx)
-	res.Live = n + m
+	// (Live counts grants; a link's Version shows its refreshes.)
+	_, serr := w.refreshLiveSHLs(ctx)
+	res.Live = n
 	if err := errors.Join(lerr, serr); err != nil {
 		res.LiveError = err.Error()
 	}
