@@ -31,8 +31,8 @@ $(BIN):
 .PHONY: test
 test: export CI = 1
 test:
-	$(TESTENV) CGO_ENABLED=0 $(GO) test -tags ci -count=1 ./...
-	$(TESTENV) CGO_ENABLED=0 $(GO) test -tags "ci mobile" -count=1 ./app/
+	$(TESTENV) CGO_ENABLED=0 $(GO) test -tags ci -count=1 -timeout 30m ./...
+	$(TESTENV) CGO_ENABLED=0 $(GO) test -tags "ci mobile" -count=1 -timeout 30m ./app/
 	$(MAKE) test-clock-shift
 	$(MAKE) build
 	./scripts/cli-smoke.sh ./$(BIN)
@@ -58,7 +58,7 @@ reach-demo: $(BIN)
 # (internal/testclock): proof that none of them depends on today's date.
 .PHONY: test-clock-shift
 test-clock-shift:
-	HW_TEST_CLOCK_SHIFT=8760h $(TESTENV) CGO_ENABLED=0 $(GO) test -tags ci -count=1 ./app/... ./wallet/...
+	HW_TEST_CLOCK_SHIFT=8760h $(TESTENV) CGO_ENABLED=0 $(GO) test -tags ci -count=1 -timeout 30m ./app/... ./wallet/...
 
 .PHONY: test-race
 test-race:
