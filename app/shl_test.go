@@ -46,6 +46,9 @@ func TestShareSHLThenSharedByMe(t *testing.T) {
 	tapTab(t, u, tabShare)
 	v := u.share
 	test.Tap(v.live)
+	if !v.terms.reshare.Disabled() {
+		t.Fatal("a live grant may not be re-shared, but the box is enabled")
+	}
 	issued := shareWith(t, u, family.Info().DID, fhir.Labs)
 	if !issued.Record.Live {
 		t.Fatal("the live box made no live grant")
