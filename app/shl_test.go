@@ -264,7 +264,7 @@ func TestLiveGrantRefreshedWhenOpened(t *testing.T) {
 
 	tapTab(t, u, tabWithMe)
 	v := u.withMe
-	mustContain(t, "verdict", v.verdict.Text, "Updated: 1 new record from ", "Hemoglobin A1c")
+	mustContain(t, "verdict", v.verdict.Text, "Updated: 1 new lab result from Marguerita", "Hemoglobin A1c")
 	if v.list.Length() != 1 || v.grants[0].LiveSeq != 2 {
 		t.Fatalf("%d grants; live version %d", v.list.Length(), v.grants[0].LiveSeq)
 	}
