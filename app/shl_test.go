@@ -270,3 +270,27 @@ func TestLiveGrantRefreshedWhenOpened(t *testing.T) {
 	}
 	mustContain(t, "list", markup(u), "active · live")
 }
+
+// TestSharedWithMeRefusesBadSHL: an expired link is refused before any
+// passcode is asked; a malformed one is no link; each in one line.
+func TestSharedWithMeRefusesBadSHL(t *testing.T) {
+	u := openTestWallet(t, Options{Chain: &wallet.ChainConfig{ChainID: 1337}})
+	tapTab(t, u, tabWithMe)
+	v := u.withMe
+	key, err := shl.NewKey()
+	must(t, err)
+	expired, err := shl.Payload{URL: "https://shl.example/shl/abc", Key: key, Exp: u.now().Add(-time.Hour).Unix(), Flag: "P"}.Link("")
+	must(t, err)
+	test.Type(v.link, expired)
+	test.Tap(v.redeem)
+	u.bg.Wait()
+	if v.verdict.Text != "Refused: the link has expired." || v.askPass != nil {
+		t.Fatalf("expired link: %q (passcode asked: %v)", v.verdict.Text, v.askPass != nil)
+	}
+	v.link.SetText("shlink:/not-base64!")
+	test.Tap(v.redeem)
+	u.bg.Wait()
+	if !strings.HasPrefix(v.verdict.Text, "This is not a valid SMART Health Link: ") || strings.Contains(v.verdict.Text, "\n") {
+		t.Fatalf("malformed link: %q", v.verdict.Text)
+	}
+}

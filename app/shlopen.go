@@ -30,6 +30,10 @@ func (v *sharedWithMeView) submitSHL(w *wallet.Wallet, link string) {
 		v.showVerdict(widget.DangerImportance, "This is not a valid SMART Health Link: "+oneLine(err.Error())+".")
 		return
 	}
+	if p.Expired(v.u.now()) {
+		v.showVerdict(widget.DangerImportance, shlFailure(shl.ErrExpired))
+		return
+	}
 	if p.Has('P') {
 		v.askPasscode(func(pass string) { v.openSHL(w, link, pass) })
 		return
