@@ -269,6 +269,9 @@ func TestLiveGrantRefreshedWhenOpened(t *testing.T) {
 		t.Fatalf("%d grants; live version %d", v.list.Length(), v.grants[0].LiveSeq)
 	}
 	mustContain(t, "list", markup(u), "active · live")
+	v.list.Select(0)
+	u.bg.Wait()
+	mustContain(t, "grant page", markup(u), "yes: version 2")
 }
 
 // TestSharedWithMeRefusesBadSHL: an expired link is refused before any
