@@ -51,6 +51,9 @@ func (u *UI) newReceivedPage(g wallet.GrantRecord, bundle []byte) *receivedPage 
 		widget.NewFormItem("Covers", wrapped(g.Summary)),
 		widget.NewFormItem("Re-share", wrapped(depthText(g.Depth))),
 	)
+	if g.Live {
+		facts.Append("Live", wrapped(fmt.Sprintf("yes: version %d; new records come when you open Shared with me", g.LiveSeq)))
+	}
 	p.info = wrapped("")
 	p.export = widget.NewButtonWithIcon("Export FHIR bundle…", theme.DocumentSaveIcon(), u.act(p.chooseExport))
 	p.export.Disable()

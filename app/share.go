@@ -97,14 +97,25 @@ func (u *UI) newShareView() *shareView {
 			v.shlBox.Show()
 		} else {
 			v.grantee.content.Show()
-			v.terms.reshare.Enable()
+			if !v.live.Checked {
+				v.terms.reshare.Enable()
+			}
 			v.shlBox.Hide()
 		}
 		v.changed()
 	})
 	v.how.Required = true
 	v.how.Selected = howGrant // (no OnChanged yet: the form is not built)
-	v.live = widget.NewCheck("Live: include records I add later", func(bool) { u.touch() })
+	v.live = widget.NewCheck("Live: include records I add later", func(on bool) {
+		u.touch()
+		// A live grant cannot be re-shared (wallet.ErrLiveDelegable).
+		if on {
+			v.terms.reshare.SetChecked(false)
+			v.terms.reshare.Disable()
+		} else if v.how.Selected != howSHL {
+			v.terms.reshare.Enable()
+		}
+	})
 	v.preview = wrapped("")
 	v.errLabel = wrapped("")
 	v.errLabel.Importance = widget.DangerImportance

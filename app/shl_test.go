@@ -46,6 +46,9 @@ func TestShareSHLThenSharedByMe(t *testing.T) {
 	tapTab(t, u, tabShare)
 	v := u.share
 	test.Tap(v.live)
+	if !v.terms.reshare.Disabled() {
+		t.Fatal("a live grant may not be re-shared, but the box is enabled")
+	}
 	issued := shareWith(t, u, family.Info().DID, fhir.Labs)
 	if !issued.Record.Live {
 		t.Fatal("the live box made no live grant")
@@ -261,9 +264,36 @@ func TestLiveGrantRefreshedWhenOpened(t *testing.T) {
 
 	tapTab(t, u, tabWithMe)
 	v := u.withMe
-	mustContain(t, "verdict", v.verdict.Text, "Updated: 1 new record from ", "Hemoglobin A1c")
+	mustContain(t, "verdict", v.verdict.Text, "Updated: 1 new lab result from Marguerita", "Hemoglobin A1c")
 	if v.list.Length() != 1 || v.grants[0].LiveSeq != 2 {
 		t.Fatalf("%d grants; live version %d", v.list.Length(), v.grants[0].LiveSeq)
 	}
 	mustContain(t, "list", markup(u), "active · live")
+	v.list.Select(0)
+	u.bg.Wait()
+	mustContain(t, "grant page", markup(u), "yes: version 2")
+}
+
+// TestSharedWithMeRefusesBadSHL: an expired link is refused before any
+// passcode is asked; a malformed one is no link; each in one line.
+func TestSharedWithMeRefusesBadSHL(t *testing.T) {
+	u := openTestWallet(t, Options{Chain: &wallet.ChainConfig{ChainID: 1337}})
+	tapTab(t, u, tabWithMe)
+	v := u.withMe
+	key, err := shl.NewKey()
+	must(t, err)
+	expired, err := shl.Payload{URL: "https://shl.example/shl/abc", Key: key, Exp: u.now().Add(-time.Hour).Unix(), Flag: "P"}.Link("")
+	must(t, err)
+	test.Type(v.link, expired)
+	test.Tap(v.redeem)
+	u.bg.Wait()
+	if v.verdict.Text != "Refused: the link has expired." || v.askPass != nil {
+		t.Fatalf("expired link: %q (passcode asked: %v)", v.verdict.Text, v.askPass != nil)
+	}
+	v.link.SetText("shlink:/not-base64!")
+	test.Tap(v.redeem)
+	u.bg.Wait()
+	if !strings.HasPrefix(v.verdict.Text, "This is not a valid SMART Health Link: ") || strings.Contains(v.verdict.Text, "\n") {
+		t.Fatalf("malformed link: %q", v.verdict.Text)
+	}
 }

@@ -30,6 +30,10 @@ func (v *sharedWithMeView) submitSHL(w *wallet.Wallet, link string) {
 		v.showVerdict(widget.DangerImportance, "This is not a valid SMART Health Link: "+oneLine(err.Error())+".")
 		return
 	}
+	if p.Expired(v.u.now()) {
+		v.showVerdict(widget.DangerImportance, shlFailure(shl.ErrExpired))
+		return
+	}
 	if p.Has('P') {
 		v.askPasscode(func(pass string) { v.openSHL(w, link, pass) })
 		return
@@ -236,8 +240,8 @@ func (v *sharedWithMeView) refreshLive(w *wallet.Wallet) {
 }
 
 // liveUpdatesText is the verdict line for new versions of live grants:
-// "Updated: 1 new record from Marguerita Reilly: Hemoglobin A1c 7.1 % (2
-// Dec 2026)". It is "" when nothing new came.
+// "Updated: 1 new lab result from Marguerita Reilly: Hemoglobin A1c 7.1 %
+// (2 Dec 2026)". It is "" when nothing new came.
 func liveUpdatesText(ups []wallet.LiveUpdate) string {
 	var parts []string
 	for _, u := range ups {
@@ -248,7 +252,7 @@ func liveUpdatesText(ups []wallet.LiveUpdate) string {
 		if from == "" {
 			from = shortAddress(u.Grant.Issuer)
 		}
-		s := fmt.Sprintf("%d new record%s from %s", len(u.New), plural(len(u.New)), from)
+		s := fmt.Sprintf("%d new %s%s from %s", len(u.New), updateNoun(u.Bundle, u.New), plural(len(u.New)), from)
 		if len(u.New) <= 2 {
 			s += ": " + strings.Join(u.New, "; ")
 		}
@@ -274,4 +278,39 @@ func patientName(bundle []byte) string {
 		}
 	}
 	return ""
+}
+
+// updateNouns name the records of a category in an update line.
+var updateNouns = map[fhir.Category]string{
+	fhir.Labs: "lab result", fhir.Vitals: "vital sign", fhir.Medications: "medication", fhir.Immunizations: "immunization",
+	fhir.Problems: "problem", fhir.Allergies: "allergy record", fhir.Procedures: "procedure", fhir.Encounters: "visit",
+}
+
+// updateNoun names the new records of an update ("lab result" when they
+// are all lab results in bundle; "record" otherwise).
+func updateNoun(bundle []byte, lines []string) string {
+	doc, err := fhir.Parse(bundle)
+	if err != nil {
+		return "record"
+	}
+	resolve := doc.Resolver()
+	var cat fhir.Category
+	for _, l := range lines {
+		found := false
+		for _, r := range doc.Resources {
+			x := fhir.IndexOf(r, resolve)
+			sum := strings.TrimSuffix(x.Summary, " · "+x.Day())
+			if sum != "" && strings.HasPrefix(l, sum) && (cat == "" || cat == x.Category) {
+				cat, found = x.Category, true
+				break
+			}
+		}
+		if !found {
+			return "record"
+		}
+	}
+	if n, ok := updateNouns[cat]; ok {
+		return n
+	}
+	return "record"
 }
