@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/healthwallet/healthwallet/wallet"
+	"github.com/healthwallet/healthwallet/wallet/catalog"
 )
 
 // revokeConfirmTimeout bounds the wait for the registry to show a
@@ -283,48 +284,14 @@ func (p *grantPage) loadRecords() {
 		p.records.Add(wrapped("What the grant you received covers, within the categories you kept."))
 		return
 	}
-	var lines []string
-	p.u.run(func() error {
-		var recs []wallet.Record
-		missing := 0
-		for _, id := range p.grant.Records {
-			if r, err := w.Record(id); err == nil {
-				recs = append(recs, r)
-			} else {
-				missing++
-			}
-		}
-		slices.SortStableFunc(recs, byDateThenSummary)
-		for i, r := range recs {
-			if i == maxListedRecords {
-				lines = append(lines, fmt.Sprintf("and %d more", len(recs)-i))
-				break
-			}
-			lines = append(lines, r.Summary+" · "+recordMeta(r))
-		}
-		if missing > 0 {
-			lines = append(lines, fmt.Sprintf("%d record%s no longer in the wallet", missing, plural(missing)))
-		}
-		return nil
-	}, func(error) {
-		for _, l := range lines {
-			p.records.Add(wrapped(l))
-		}
-	})
+	p.u.listRecords(p.grant.Records, p.records)
 }
 
 // askRevoke asks before revoking: it cannot be undone.
 func (p *grantPage) askRevoke() {
-	p.confirm = dialog.NewConfirm("Revoke this grant?",
+	p.confirm = p.u.confirmRevoke("Revoke this grant?",
 		"From now on nobody can use it, nor anything re-shared from it. This cannot be undone. "+
-			"What they already opened cannot be taken back.", func(ok bool) {
-			if ok {
-				p.doRevoke()
-			}
-		}, p.u.win)
-	p.confirm.SetConfirmText("Revoke")
-	p.confirm.SetConfirmImportance(widget.DangerImportance)
-	p.confirm.Show()
+			"What they already opened cannot be taken back.", p.doRevoke)
 }
 
 // doRevoke publishes the revocation, then waits until the registry itself
@@ -429,4 +396,56 @@ func (v *sharedByMeView) accessesOfSHL(id string) []wallet.AccessEntry {
 func (v *sharedByMeView) openSHL(r wallet.SHLRecord) {
 	v.shlPage = v.u.newSHLPage(r, v.accessesOfSHL(r.ID), v.reload)
 	v.md.show(shlTitle(r), v.shlPage.content)
+}
+
+// listRecords adds to box one line per record of ids (name, date, kind),
+// in date order, at most maxListedRecords of them, and says how many are
+// no longer in the wallet.
+func (u *UI) listRecords(ids []catalog.ID, box *fyne.Container) {
+	w := u.openWallet()
+	if w == nil {
+		return
+	}
+	var lines []string
+	u.run(func() error {
+		var recs []wallet.Record
+		missing := 0
+		for _, id := range ids {
+			if r, err := w.Record(id); err == nil {
+				recs = append(recs, r)
+			} else {
+				missing++
+			}
+		}
+		slices.SortStableFunc(recs, byDateThenSummary)
+		for i, r := range recs {
+			if i == maxListedRecords {
+				lines = append(lines, fmt.Sprintf("and %d more", len(recs)-i))
+				break
+			}
+			lines = append(lines, r.Summary+" · "+recordMeta(r))
+		}
+		if missing > 0 {
+			lines = append(lines, fmt.Sprintf("%d record%s no longer in the wallet", missing, plural(missing)))
+		}
+		return nil
+	}, func(error) {
+		for _, l := range lines {
+			box.Add(wrapped(l))
+		}
+	})
+}
+
+// confirmRevoke shows a dialog asking before a revocation (it cannot be
+// undone) and calls revoke when the user confirms.
+func (u *UI) confirmRevoke(title, body string, revoke func()) *dialog.ConfirmDialog {
+	d := dialog.NewConfirm(title, body, func(ok bool) {
+		if ok {
+			revoke()
+		}
+	}, u.win)
+	d.SetConfirmText("Revoke")
+	d.SetConfirmImportance(widget.DangerImportance)
+	d.Show()
+	return d
 }

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -141,7 +140,7 @@ func (p *shlPage) fillAccess(entries []wallet.AccessEntry) {
 		if !e.Granted {
 			what = "refused: " + oneLine(e.Reason)
 		}
-		who := e.Grantee
+		who := e.Recipient
 		if who == "" {
 			who = "a viewer"
 		}
@@ -154,53 +153,13 @@ func (p *shlPage) fillAccess(entries []wallet.AccessEntry) {
 }
 
 // loadRecords lists the records the link's file holds.
-func (p *shlPage) loadRecords() {
-	w := p.u.openWallet()
-	if w == nil {
-		return
-	}
-	var lines []string
-	p.u.run(func() error {
-		var recs []wallet.Record
-		missing := 0
-		for _, id := range p.rec.RecordIDs {
-			if r, err := w.Record(id); err == nil {
-				recs = append(recs, r)
-			} else {
-				missing++
-			}
-		}
-		slices.SortStableFunc(recs, byDateThenSummary)
-		for i, r := range recs {
-			if i == maxListedRecords {
-				lines = append(lines, fmt.Sprintf("and %d more", len(recs)-i))
-				break
-			}
-			lines = append(lines, r.Summary+" · "+recordMeta(r))
-		}
-		if missing > 0 {
-			lines = append(lines, fmt.Sprintf("%d record%s no longer in the wallet", missing, plural(missing)))
-		}
-		return nil
-	}, func(error) {
-		for _, l := range lines {
-			p.records.Add(wrapped(l))
-		}
-	})
-}
+func (p *shlPage) loadRecords() { p.u.listRecords(p.rec.RecordIDs, p.records) }
 
 // askRevoke asks before revoking: it cannot be undone.
 func (p *shlPage) askRevoke() {
-	p.confirm = dialog.NewConfirm("Revoke this link?",
+	p.confirm = p.u.confirmRevoke("Revoke this link?",
 		"From now on nobody can open it, with or without the passcode. This cannot be undone. "+
-			"What was already opened cannot be taken back.", func(ok bool) {
-			if ok {
-				p.doRevoke()
-			}
-		}, p.u.win)
-	p.confirm.SetConfirmText("Revoke")
-	p.confirm.SetConfirmImportance(widget.DangerImportance)
-	p.confirm.Show()
+			"What was already opened cannot be taken back.", p.doRevoke)
 }
 
 // doRevoke publishes the link's revocation; RevokeSHL returns once the
