@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/healthwallet/healthwallet/share/shl"
 	"io"
+	"net/http"
 	"slices"
 	"sync"
 	"time"
@@ -38,19 +40,9 @@ type KeeperConfig struct {
 	// that could not be written, a sweep that failed). Nil ignores them.
 	OnError func(error)
 
-	// The SMART Health Link endpoint: with none of these set the keeper
-	// serves no SHLs (and refuses them). SHLListen is the TCP address
-	// (host:port) it listens on; SHLURL the public base URL patients put in
-	// their links (default: from the domain or the listen address). The
-	// certificate is either SHLCert and SHLKey (PEM files), or obtained by
-	// ACME (certmagic, Let's Encrypt) for SHLDomain (listening on :443
-	// unless SHLListen says otherwise), or there is none: plain HTTP, only
-	// with SHLInsecureLoopback and only on a loopback address.
-	SHLListen           string
-	SHLURL              string
-	SHLCert, SHLKey     string
-	SHLDomain           string
-	SHLInsecureLoopback bool
+	// SHLEndpoint is the keeper's SMART Health Link endpoint: with none
+	// of its fields set the keeper serves no SHLs (and refuses them).
+	SHLEndpoint
 }
 
 // DefaultSweepEvery is how often a keeper drops the packages whose grants
@@ -110,7 +102,9 @@ func (w *Wallet) Keep(ctx context.Context, cfg KeeperConfig) (*Keeping, error) {
 	k.grants.ServeLive(kept)
 	gate.add(k.grants)
 	if cfg.wantsSHL() {
-		if k.shl, err = w.startSHL(ctx, cfg, kept, shlRevocations{k.conn.mirror}); err != nil {
+		if k.shl, err = w.startSHL(ctx, cfg.SHLEndpoint, func(base string) http.Handler {
+			return shl.NewServer(keptSHLs{kept}, shlRevocations{k.conn.mirror}, shl.ServerOptions{BaseURL: base, Now: w.now})
+		}); err != nil {
 			k.node.Close()
 			k.conn.Close()
 			return nil, err

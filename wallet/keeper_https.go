@@ -15,14 +15,29 @@ import (
 	"time"
 
 	"github.com/caddyserver/certmagic"
-
-	"github.com/healthwallet/healthwallet/share/shl"
 )
 
-// ErrSHLConfig: the keeper's SHL endpoint is configured inconsistently.
+// ErrSHLConfig: an SHL endpoint is configured inconsistently.
 var ErrSHLConfig = errors.New("SHL endpoint")
 
-// shlEndpoint is a keeper's HTTPS server for SMART Health Link manifests.
+// SHLEndpoint configures an HTTPS endpoint serving SMART Health Link
+// manifests, a keeper's (KeeperConfig) or the patient's own node's
+// (ServeConfig). SHLListen is the TCP address (host:port) it listens on;
+// SHLURL the public base URL links name (default: from the domain or the
+// listen address). The certificate is either SHLCert and SHLKey (PEM
+// files), or obtained by ACME (certmagic, Let's Encrypt) for SHLDomain
+// (listening on :443 unless SHLListen says otherwise), or there is none:
+// plain HTTP, only with SHLInsecureLoopback and only on a loopback address.
+// The zero value serves nothing.
+type SHLEndpoint struct {
+	SHLListen           string
+	SHLURL              string
+	SHLCert, SHLKey     string
+	SHLDomain           string
+	SHLInsecureLoopback bool
+}
+
+// shlEndpoint is a running HTTPS server for SMART Health Link manifests.
 type shlEndpoint struct {
 	srv *http.Server
 	ln  net.Listener
@@ -30,14 +45,15 @@ type shlEndpoint struct {
 }
 
 // wantsSHL reports whether cfg asks for an SHL endpoint.
-func (cfg KeeperConfig) wantsSHL() bool {
+func (cfg SHLEndpoint) wantsSHL() bool {
 	return cfg.SHLListen != "" || cfg.SHLDomain != "" || cfg.SHLURL != "" || cfg.SHLCert != "" || cfg.SHLKey != "" || cfg.SHLInsecureLoopback
 }
 
-// startSHL starts the keeper's SHL endpoint over kept, as cfg says:
-// certificate files (SHLCert, SHLKey), or ACME through certmagic for
-// SHLDomain, or plain HTTP on a loopback address with SHLInsecureLoopback.
-func (w *Wallet) startSHL(ctx context.Context, cfg KeeperConfig, kept *keptStore, rev shl.Revocations) (*shlEndpoint, error) {
+// startSHL starts an SHL endpoint as cfg says: certificate files (SHLCert,
+// SHLKey), or ACME through certmagic for SHLDomain, or plain HTTP on a
+// loopback address with SHLInsecureLoopback. handler makes the manifest
+// server for the endpoint's public base URL.
+func (w *Wallet) startSHL(ctx context.Context, cfg SHLEndpoint, handler func(base string) http.Handler) (*shlEndpoint, error) {
 	modes := 0
 	for _, on := range []bool{cfg.SHLCert != "" || cfg.SHLKey != "", cfg.SHLDomain != "", cfg.SHLInsecureLoopback} {
 		if on {
@@ -100,7 +116,7 @@ func (w *Wallet) startSHL(ctx context.Context, cfg KeeperConfig, kept *keptStore
 		ln.Close()
 		return nil, fmt.Errorf("%w: public URL %q is not an https URL", ErrSHLConfig, base)
 	}
-	h := shl.NewServer(keptSHLs{kept}, rev, shl.ServerOptions{BaseURL: base, Now: w.now})
+	h := handler(base)
 	e := &shlEndpoint{url: base, ln: ln, srv: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 30 * time.Second, WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 16 << 10,
 		ErrorLog: log.New(io.Discard, "", 0)}} // handshakes of scanners and strangers

@@ -46,7 +46,7 @@ func TestKeeperServesSHL(t *testing.T) {
 	files, err := ca.WriteFiles(t.TempDir(), "127.0.0.1")
 	must(t, err)
 	cfg := KeeperConfig{Listen: []string{"/ip4/127.0.0.1/tcp/" + freePort(t)}, Chain: chain,
-		SHLListen: "127.0.0.1:" + freePort(t), SHLCert: files.Cert, SHLKey: files.Key}
+		SHLEndpoint: SHLEndpoint{SHLListen: "127.0.0.1:" + freePort(t), SHLCert: files.Cert, SHLKey: files.Key}}
 	k, err := keeperW.Keep(ctx, cfg)
 	must(t, err)
 	defer func() { k.Close() }()
@@ -165,14 +165,14 @@ func TestKeeperSHLConfig(t *testing.T) {
 	ctx := context.Background()
 	_, chain := startDevnet(t)
 	w := newWallet(t)
-	for name, cfg := range map[string]KeeperConfig{
+	for name, shlCfg := range map[string]SHLEndpoint{
 		"http off loopback": {SHLListen: "0.0.0.0:0", SHLInsecureLoopback: true},
 		"no certificate":    {SHLListen: "127.0.0.1:0"},
 		"key alone":         {SHLListen: "127.0.0.1:0", SHLKey: filepath.Join(t.TempDir(), "key.pem")},
 		"two sources":       {SHLListen: "127.0.0.1:0", SHLInsecureLoopback: true, SHLDomain: "example.org"},
 		"http public URL":   {SHLListen: "127.0.0.1:0", SHLInsecureLoopback: true, SHLURL: "ftp://x"},
 	} {
-		cfg.Listen, cfg.Chain = tcpLoopback, chain
+		cfg := KeeperConfig{Listen: tcpLoopback, Chain: chain, SHLEndpoint: shlCfg}
 		if k, err := w.Keep(ctx, cfg); !errors.Is(err, ErrSHLConfig) {
 			if err == nil {
 				k.Close()
@@ -180,7 +180,7 @@ func TestKeeperSHLConfig(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	k, err := w.Keep(ctx, KeeperConfig{Listen: tcpLoopback, Chain: chain, SHLListen: "127.0.0.1:0", SHLInsecureLoopback: true})
+	k, err := w.Keep(ctx, KeeperConfig{Listen: tcpLoopback, Chain: chain, SHLEndpoint: SHLEndpoint{SHLListen: "127.0.0.1:0", SHLInsecureLoopback: true}})
 	must(t, err)
 	defer k.Close()
 	if !strings.HasPrefix(k.SHLURL(), "http://127.0.0.1:") {

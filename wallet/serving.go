@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/healthwallet/healthwallet/share/shl"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,6 +40,9 @@ type ServeConfig struct {
 	// access log (the catalog locked, the disk full). Nil drops nothing
 	// silently either: every failure is counted (Serving.AccessLogFailures).
 	OnAccessLogError func(error)
+	// SHLEndpoint, when set, serves this wallet's SMART Health Links
+	// while the node runs (SHLServer; keepers serve them always).
+	SHLEndpoint
 }
 
 // DefaultRefreshEvery is how often a serving node asks the chain for new
@@ -50,6 +55,7 @@ type Serving struct {
 	node    *ipfs.Node
 	grants  *serve.Server
 	gateway *ipfs.Gateway
+	shl     *shlEndpoint // nil: serves no SMART Health Links
 	conn    *chainConn
 	home    string
 	cancel  context.CancelFunc
@@ -119,6 +125,14 @@ func (w *Wallet) Serve(ctx context.Context, cfg ServeConfig) (*Serving, error) {
 	s.denyLocal(w)
 	if cfg.Gateway != "" {
 		if s.gateway, err = ipfs.StartGateway(node.Store(), cfg.Gateway); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+	if cfg.wantsSHL() {
+		if s.shl, err = w.startSHL(context.Background(), cfg.SHLEndpoint, func(base string) http.Handler {
+			return w.SHLServer(s, shl.ServerOptions{BaseURL: base})
+		}); err != nil {
 			s.Close()
 			return nil, err
 		}
@@ -216,6 +230,15 @@ func (s *Serving) GatewayURL() string {
 	return s.gateway.URL()
 }
 
+// SHLURL is the base URL of the node's SMART Health Link endpoint ("":
+// it serves none). Give it as SHLOptions.URL to name this node in a link.
+func (s *Serving) SHLURL() string {
+	if s.shl == nil {
+		return ""
+	}
+	return s.shl.url
+}
+
 func (s *Serving) closeConn() {
 	if s.conn != nil {
 		s.conn.Close()
@@ -239,6 +262,9 @@ func (s *Serving) Close() error {
 		<-s.done
 	}
 	var errs []error
+	if s.shl != nil {
+		errs = append(errs, s.shl.close())
+	}
 	if s.gateway != nil {
 		errs = append(errs, s.gateway.Close())
 	}

@@ -216,6 +216,7 @@ const nodeFile = "node.json"
 type nodeInfo struct {
 	PeerID string   `json:"peerId"`
 	Addrs  []string `json:"addrs"`
+	SHLURL string   `json:"shlUrl,omitempty"` // the node's SMART Health Link endpoint, if it serves one
 }
 
 func readNodeInfo(home string) (nodeInfo, error) {

@@ -77,7 +77,7 @@ func init() {
 		{"delegate", "LINK --to DID --for DURATION [--delegable N] [--category C...] [--include-sensitive S...] [--view-only]", "re-share a grant you hold, within its limits (narrowed: only those objects and keys)", runDelegate},
 		{"shl", "create (--records IDS | --category C... | --ips) --for DURATION [--passcode P] [--live] [--label TEXT] [--viewer URL] [--qr FILE] [--json] | open LINK|QR.png [--passcode P] [--out DIR] [--import] [--ca-file PEM] | list [--json]", "SMART Health Links: share records with any SHL viewer through your keeper, or open a link someone gave you", runSHL},
 		{"access", "[--json]", "the access log: who presented your grants, and what they got", runAccess},
-		{"node", "[--listen MA]... [--allow PEER]... [--gateway ADDR] [--json]", "serve this wallet's shared packages to grantees until interrupted", runNode},
+		{"node", "[--listen MA]... [--allow PEER]... [--gateway ADDR] [--shl-listen ADDR (--shl-cert F --shl-key F | --shl-domain D)] [--json]", "serve this wallet's shared packages to grantees until interrupted", runNode},
 		{"keeper", "[--listen MA]... [--json]", "keep and serve the encrypted share packages of patients who enrol this wallet as their keeper, until interrupted", runKeeper},
 		{"keepers", "add MULTIADDR/p2p/PEERID [--name TEXT] | add --kubo-api URL [--gateway URL] [--name TEXT] | list [--json] | remove ID | sync [--json]", "the keepers and Kubo replicas that hold your shares while your node is away", runKeepers},
 		{"vault", "login|backup|restore|handover|receive", "Vault custody: log in, escrow the keystore, restore it, hand it (or a grant) over once", runVault},

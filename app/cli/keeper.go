@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"flag"
 	"fmt"
 	"text/tabwriter"
 	"time"
@@ -19,12 +20,7 @@ func runKeeper(c *ctx, args []string) error {
 	addChainFlags(fs, &ca)
 	asJSON := fs.Bool("json", false, "print one JSON line (peerId, addrs, shlUrl) when ready")
 	var sc wallet.KeeperConfig
-	fs.StringVar(&sc.SHLListen, "shl-listen", "", "serve SMART Health Link manifests over HTTPS on this host:port")
-	fs.StringVar(&sc.SHLURL, "shl-url", "", "the public base URL of the SHL endpoint (default: from --shl-domain or --shl-listen)")
-	fs.StringVar(&sc.SHLCert, "shl-cert", "", "the SHL endpoint's certificate (PEM file; with --shl-key)")
-	fs.StringVar(&sc.SHLKey, "shl-key", "", "the SHL endpoint's private key (PEM file; with --shl-cert)")
-	fs.StringVar(&sc.SHLDomain, "shl-domain", "", "get the SHL endpoint's certificate for this domain by ACME (Let's Encrypt; listens on :443 unless --shl-listen)")
-	fs.BoolVar(&sc.SHLInsecureLoopback, "shl-insecure-loopback", false, "serve SHLs over plain HTTP (only on a loopback --shl-listen; for local tests)")
+	addSHLFlags(fs, &sc.SHLEndpoint)
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
@@ -53,6 +49,17 @@ func runKeeper(c *ctx, args []string) error {
 	served, denied := k.BlockStats()
 	fmt.Fprintf(c.Stderr, "stopped: %d blocks served, %d requests refused\n", served, denied)
 	return nil
+}
+
+// addSHLFlags adds the flags of a SMART Health Link endpoint (keeper and
+// node).
+func addSHLFlags(fs *flag.FlagSet, e *wallet.SHLEndpoint) {
+	fs.StringVar(&e.SHLListen, "shl-listen", "", "serve SMART Health Link manifests over HTTPS on this host:port")
+	fs.StringVar(&e.SHLURL, "shl-url", "", "the public base URL of the SHL endpoint (default: from --shl-domain or --shl-listen)")
+	fs.StringVar(&e.SHLCert, "shl-cert", "", "the SHL endpoint's certificate (PEM file; with --shl-key)")
+	fs.StringVar(&e.SHLKey, "shl-key", "", "the SHL endpoint's private key (PEM file; with --shl-cert)")
+	fs.StringVar(&e.SHLDomain, "shl-domain", "", "get the SHL endpoint's certificate for this domain by ACME (Let's Encrypt; listens on :443 unless --shl-listen)")
+	fs.BoolVar(&e.SHLInsecureLoopback, "shl-insecure-loopback", false, "serve SHLs over plain HTTP (only on a loopback --shl-listen; for local tests)")
 }
 
 // keeperSyncJSON is one keeper's line of `keepers sync --json`.

@@ -28,7 +28,8 @@ type shlCreateJSON struct {
 	Flags   string `json:"flags,omitempty"`
 	URL     string `json:"url"`
 	QR      string `json:"qr,omitempty"`
-	// Warning says the serving keeper did not take the link yet.
+	// Warning says the serving keeper did not take the link yet, or that
+	// only this wallet's node serves it.
 	Warning string `json:"warning,omitempty"`
 }
 
@@ -84,8 +85,18 @@ func runSHLCreate(c *ctx, args []string) error {
 	if err != nil {
 		return err
 	}
-	rec, err := w.CreateSHL(c.Context, wallet.SHLOptions{Selection: s, For: d, Passcode: *passcode, Live: *live, Label: *label, Viewer: *viewer, URL: *url}, cfg)
+	opts := wallet.SHLOptions{Selection: s, For: d, Passcode: *passcode, Live: *live, Label: *label, Viewer: *viewer, URL: *url}
+	rec, err := w.CreateSHL(c.Context, opts, cfg)
 	warning := ""
+	if errors.Is(err, wallet.ErrNoSHLServer) && *url == "" {
+		// No keeper serves links: this wallet's own node does, while it
+		// runs (`healthwallet node --shl-listen …`).
+		if n, nerr := readNodeInfo(w.Home()); nerr == nil && n.SHLURL != "" {
+			opts.URL = n.SHLURL
+			rec, err = w.CreateSHL(c.Context, opts, cfg)
+			warning = "no keeper serves links: this one opens only while this wallet's node runs (" + n.SHLURL + ")"
+		}
+	}
 	if errors.Is(err, wallet.ErrSHLNotPushed) {
 		warning, err = err.Error(), nil
 	}

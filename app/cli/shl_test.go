@@ -166,3 +166,57 @@ func TestSHLOpenErrorLines(t *testing.T) {
 		t.Fatalf("unknown subcommand: %+v", r)
 	}
 }
+
+// TestSHLFromPatientNodeCLI: with no keeper, the patient's own node
+// started with --shl-listen serves the wallet's links while it runs, and
+// `shl create` names it (with a warning that says so).
+func TestSHLFromPatientNodeCLI(t *testing.T) {
+	dir := t.TempDir()
+	d, err := devnet.Start(context.Background(), devnet.Config{DataDir: filepath.Join(dir, "chain")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	devnetFile := filepath.Join(dir, "devnet.json")
+	must(t, d.WriteInfo(devnetFile))
+	env := map[string]string{"HW_PASSPHRASE": passEnv["HW_PASSPHRASE"], "HW_DEVNET_FILE": devnetFile}
+	runE := func(args ...string) result { return run(t, "", env, args...) }
+	patient, viewer := newHome(t), newHome(t)
+	caDir := filepath.Join(dir, "ca")
+	r := runE("dev", "testca", caDir)
+	var files struct{ CA, Cert, Key string }
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &files) != nil || files.CA == "" {
+		t.Fatalf("dev testca: %+v", r)
+	}
+	data, _ := fixtures.Named("Marguerita_Reilly").Read()
+	bundle := filepath.Join(dir, "m.json")
+	must(t, os.WriteFile(bundle, data, 0o600))
+	if r := runE("--home", patient, "import", bundle); r.code != 0 {
+		t.Fatalf("import: %+v", r)
+	}
+	line, stopNode := background(t, env, "--home", patient, "node", "--json", "--listen", "/ip4/127.0.0.1/tcp/0",
+		"--shl-listen", "127.0.0.1:0", "--shl-cert", files.Cert, "--shl-key", files.Key)
+	var nj struct {
+		SHLURL string `json:"shlUrl"`
+	}
+	if err := json.Unmarshal([]byte(line), &nj); err != nil || !strings.HasPrefix(nj.SHLURL, "https://127.0.0.1:") {
+		t.Fatalf("node line %q: %v", line, err)
+	}
+	r = runE("--home", patient, "shl", "create", "--category", "medications", "--for", "1h", "--passcode", "green-heron-7", "--json")
+	var created shlCreateJSON
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &created) != nil || created.URL != nj.SHLURL+"/shl/"+created.ID ||
+		!strings.Contains(created.Warning, "only while this wallet's node runs") {
+		t.Fatalf("shl create: %+v", r)
+	}
+	venv := map[string]string{"HW_PASSPHRASE": passEnv["HW_PASSPHRASE"], "HW_SHL_CA_FILE": files.CA}
+	r = run(t, "", venv, "--home", viewer, "shl", "open", created.Link, "--passcode", "green-heron-7", "--json")
+	var opened struct{ Files []struct{ Resources int } }
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &opened) != nil || len(opened.Files) != 1 || opened.Files[0].Resources == 0 {
+		t.Fatalf("shl open from the node: %+v", r)
+	}
+	stopNode()
+	r = run(t, "", venv, "--home", viewer, "shl", "open", created.Link, "--passcode", "green-heron-7")
+	if r.code != ExitError || !strings.Contains(r.stderr, "127.0.0.1") {
+		t.Fatalf("shl open with the node stopped: %+v", r)
+	}
+}

@@ -21,7 +21,7 @@ type nodeJSON struct {
 	PeerID  string   `json:"peerId"`
 	Addrs   []string `json:"addrs"`
 	Gateway string   `json:"gateway,omitempty"`
-	SHLURL  string   `json:"shlUrl,omitempty"` // a keeper's SMART Health Link endpoint
+	SHLURL  string   `json:"shlUrl,omitempty"` // the node's or keeper's SMART Health Link endpoint
 }
 
 func runNode(c *ctx, args []string) error {
@@ -33,10 +33,12 @@ func runNode(c *ctx, args []string) error {
 	var ca chainArgs
 	addChainFlags(fs, &ca)
 	asJSON := fs.Bool("json", false, "print JSON")
+	var se wallet.SHLEndpoint
+	addSHLFlags(fs, &se)
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
-	cfg := wallet.ServeConfig{Listen: listen, Gateway: *gw}
+	cfg := wallet.ServeConfig{Listen: listen, Gateway: *gw, SHLEndpoint: se}
 	for _, a := range allow {
 		id, err := peer.Decode(a)
 		if err != nil {
@@ -64,8 +66,8 @@ func runNode(c *ctx, args []string) error {
 		return err
 	}
 	defer srv.Close()
-	out := nodeJSON{PeerID: srv.PeerID(), Addrs: srv.Addrs(), Gateway: srv.GatewayURL()}
-	b, _ := json.MarshalIndent(nodeInfo{PeerID: out.PeerID, Addrs: out.Addrs}, "", "  ")
+	out := nodeJSON{PeerID: srv.PeerID(), Addrs: srv.Addrs(), Gateway: srv.GatewayURL(), SHLURL: srv.SHLURL()}
+	b, _ := json.MarshalIndent(nodeInfo{PeerID: out.PeerID, Addrs: out.Addrs, SHLURL: out.SHLURL}, "", "  ")
 	if err := atomicfile.WriteFile(filepath.Join(w.Home(), nodeFile), b, 0o600); err != nil {
 		return err
 	}
