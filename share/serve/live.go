@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"bufio"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -138,14 +139,20 @@ func FetchLive(ctx context.Context, h host.Host, p peer.ID, chain grant.Chain, k
 		return nil, nil, err
 	}
 	defer st.Close()
+	return readLiveAnswer(r, p.String())
+}
+
+// readLiveAnswer reads the live protocol's answer after "ok": uvarint
+// length ‖ IPNS record, uvarint length ‖ envelope, each bounded.
+func readLiveAnswer(r *bufio.Reader, from string) (record, envelope []byte, err error) {
 	read := func(what string, max int) ([]byte, error) {
 		n, err := binary.ReadUvarint(r)
 		if err != nil || n == 0 || n > uint64(max) {
-			return nil, fmt.Errorf("bad answer from %s: malformed %s", p, what)
+			return nil, fmt.Errorf("bad answer from %s: malformed %s", from, what)
 		}
 		b := make([]byte, n)
 		if _, err := io.ReadFull(r, b); err != nil {
-			return nil, fmt.Errorf("bad answer from %s: %s: %w", p, what, err)
+			return nil, fmt.Errorf("bad answer from %s: %s: %w", from, what, err)
 		}
 		return b, nil
 	}
