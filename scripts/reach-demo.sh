@@ -18,7 +18,10 @@
 #   - b. redeem while the patient's node is stopped, for a grant issued while
 #     it was stopped;
 #   - c. the keeper refusing a revoked grant (redeem --skip-local-checks);
-#   - d. redeem from a Kubo replica with the keeper stopped.
+#   - d. a SMART Health Link served by the keeper over HTTPS (a local test
+#     CA), opened by the independent Node client (share/shl/testdata/node)
+#     on the specialist's firewalled host, the patient's node stopped;
+#   - e. redeem from a Kubo replica with the keeper stopped.
 #
 # Until the keeper commands (`keeper`, `keepers`) are built, the script runs
 # the steps that need none of them and then stops with exit 1; with
@@ -85,7 +88,7 @@ export HW_DEVNET_FILE="$work/no-devnet.json"
 export LANG=C.UTF-8
 pub=10.213.0.1 pat=10.213.0.2 spe=10.213.0.3
 # Fixed ports (the hosts are namespaces of their own).
-anvil_port=8545 relay_port=8546 node_port=4101 keeper_port=4102
+anvil_port=8545 relay_port=8546 node_port=4101 keeper_port=4102 shl_port=8443
 kubo_swarm=4001 kubo_api=5001 kubo_gw=8080
 # anvil's first dev accounts (the public test mnemonic): 0 deploys the
 # registry, 1 pays the relay's revocations.
@@ -309,7 +312,16 @@ fi
 
 # The keeper: its own wallet home and identity on public, with the chain.
 run "init keeper" public keeper init --json
-start keeper public "json_ready keeper peerId" "$bin" --home "$work/keeper" keeper --listen "/ip4/$pub/tcp/$keeper_port" --json
+# Its SMART Health Link endpoint's certificate comes from a local test CA
+# for public's lab address, which the viewers trust explicitly.
+run "test CA" public keeper dev testca "$work/ca" --host "$pub"
+get ca_pem "test CA" .ca
+get ca_cert "test CA" .cert
+get ca_key "test CA" .key
+start keeper public "json_ready keeper peerId" "$bin" --home "$work/keeper" keeper --listen "/ip4/$pub/tcp/$keeper_port" \
+	--shl-listen "$pub:$shl_port" --shl-cert "$ca_cert" --shl-key "$ca_key" --json
+get kshl "keeper" .shlUrl "$logs/keeper.out"
+[ "$kshl" = "https://$pub:$shl_port" ] || fail "keeper: SHL URL $kshl, want https://$pub:$shl_port"
 get kpeer "keeper" .peerId "$logs/keeper.out"
 get kaddrs "keeper" '.addrs | join(" ")' "$logs/keeper.out"
 kaddr=/ip4/$pub/tcp/$keeper_port/p2p/$kpeer
@@ -373,17 +385,27 @@ expect "the keeper serving a revoked grant" "grant revoked"
 expect "the keeper serving a revoked grant" "$kpeer"
 ok "c. revoked through the relay: the keeper refuses it too: $(cut -c1-100 <<<"$out")"
 
-# --- d. a Kubo replica, the keeper stopped ----------------------------------------
+# --- d. a SMART Health Link from the keeper, opened behind a firewall --------------
+run "shl create" patient patient shl create --category labs --for 1h --passcode otter-river-9 --json
+get shl_link "shl create" .link
+get shl_url "shl create" .url
+[[ $shl_url == "https://$pub:$shl_port/shl/"* ]] || fail "shl create: manifest URL $shl_url is not the keeper's"
+on specialist env NODE_EXTRA_CA_CERTS="$ca_pem" "$here/shl-node.sh" open "$shl_link" otter-river-9 "Dr. Osei's intake" >"$work/out" 2>"$work/err" ||
+	{ sed 's/^/      │ /' "$work/err"; fail "Node client open on the specialist's host"; }
+get shl_n "Node client open" '.files[0].text | fromjson | .entry | length'
+ok "d. a SMART Health Link served by the keeper at $kshl: the Node client on the firewalled specialist host opens it ($shl_n resources; the patient's node stopped)"
+
+# --- e. a Kubo replica, the keeper stopped ----------------------------------------
 run "keepers add kubo" patient patient keepers add --kubo-api "http://$pub:$kubo_api" --gateway "http://$pub:$kubo_gw" --name "Kubo replica"
-run "grant d" patient patient grant --to "$spec_did" --category allergies --category labs --for 1h --json
-get link3 "grant d" .link
-get held3 "grant d" '.availableAt[] | select(.name == "Kubo replica") | .ok'
+run "grant e" patient patient grant --to "$spec_did" --category allergies --category labs --for 1h --json
+get link3 "grant e" .link
+get held3 "grant e" '.availableAt[] | select(.name == "Kubo replica") | .ok'
 stop keeper
-run "redeem d" specialist specialist redeem "$link3" --json
-get res3 "redeem d" .resources
-get via3 "redeem d" .via
-case $via3 in replica | gateway) ;; *) fail "redeem d: via $via3, want replica or gateway" ;; esac
-ok "d. keeper and patient's node stopped: $res3 resources from the Kubo replica ($via3), decrypted by the specialist"
+run "redeem e" specialist specialist redeem "$link3" --json
+get res3 "redeem e" .resources
+get via3 "redeem e" .via
+case $via3 in replica | gateway) ;; *) fail "redeem e: via $via3, want replica or gateway" ;; esac
+ok "e. keeper and patient's node stopped: $res3 resources from the Kubo replica ($via3), decrypted by the specialist"
 
 status=0
 echo "reach demo: all $step steps behaved as stated in $((SECONDS - begin)) s"
