@@ -238,13 +238,18 @@ func (u *UI) newGrantPage(g wallet.GrantRecord, who string, accesses []wallet.Ac
 
 // showStatus shows the grant's status and whether it can still be revoked.
 func (p *grantPage) showStatus() {
-	st := p.grant.Status(p.u.now())
-	p.status.Importance = statusImportance(st)
-	p.status.SetText(capitalize(st) + ": " + untilText(p.grant, p.u.now()))
+	showRevocable(p.status, p.revoke, p.grant.Status(p.u.now()), untilText(p.grant, p.u.now()))
+}
+
+// showRevocable shows a share's status st ("active", "revoked", …) and
+// until in label, and enables revoke only while revoking means something.
+func showRevocable(label *widget.Label, revoke *widget.Button, st, until string) {
+	label.Importance = statusImportance(st)
+	label.SetText(capitalize(st) + ": " + until)
 	if st == "revoked" || st == "expired" {
-		p.revoke.Disable()
+		revoke.Disable()
 	} else {
-		p.revoke.Enable()
+		revoke.Enable()
 	}
 }
 

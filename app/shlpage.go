@@ -116,14 +116,7 @@ func (u *UI) newSHLPage(r wallet.SHLRecord, accesses []wallet.AccessEntry, onCha
 
 // showStatus shows the link's status and whether it can still be revoked.
 func (p *shlPage) showStatus() {
-	st := p.rec.Status(p.u.now())
-	p.status.Importance = statusImportance(st)
-	p.status.SetText(capitalize(st) + ": " + shlUntilText(p.rec, p.u.now()))
-	if st == "revoked" || st == "expired" {
-		p.revoke.Disable()
-	} else {
-		p.revoke.Enable()
-	}
+	showRevocable(p.status, p.revoke, p.rec.Status(p.u.now()), shlUntilText(p.rec, p.u.now()))
 }
 
 // fillAccess lists every opening of the link: when, by whom (as the

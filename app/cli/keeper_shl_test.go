@@ -1,32 +1,19 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/healthwallet/healthwallet/internal/testca"
-	"github.com/healthwallet/healthwallet/share/devnet"
 )
 
 // TestKeeperSHLFlags: `keeper --shl-listen --shl-cert --shl-key` serves
 // manifests over HTTPS and prints shlUrl; plain HTTP off loopback does not
 // start.
 func TestKeeperSHLFlags(t *testing.T) {
-	dir := t.TempDir()
-	d, err := devnet.Start(context.Background(), devnet.Config{DataDir: filepath.Join(dir, "chain")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	devnetFile := filepath.Join(dir, "devnet.json")
-	if err := d.WriteInfo(devnetFile); err != nil {
-		t.Fatal(err)
-	}
-	env := map[string]string{"HW_PASSPHRASE": passEnv["HW_PASSPHRASE"], "HW_DEVNET_FILE": devnetFile}
+	dir, env, _ := devnetEnv(t)
 	keeper := newHome(t)
 	if r := run(t, "", env, "--home", keeper, "keeper", "--listen", "/ip4/127.0.0.1/tcp/0", "--shl-listen", "0.0.0.0:0", "--shl-insecure-loopback"); r.code != ExitError || !strings.Contains(r.stderr, "loopback") {
 		t.Fatalf("plain HTTP off loopback: %+v", r)

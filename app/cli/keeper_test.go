@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -9,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/healthwallet/healthwallet/internal/fixtures"
-	"github.com/healthwallet/healthwallet/share/devnet"
 	"github.com/healthwallet/healthwallet/wallet"
 )
 
@@ -18,17 +16,7 @@ import (
 // stopped, `keepers sync` merges the keeper's access record, `keepers
 // remove` takes it away; without a chain the keeper does not start.
 func TestKeeperCLI(t *testing.T) {
-	dir := t.TempDir()
-	d, err := devnet.Start(context.Background(), devnet.Config{DataDir: filepath.Join(dir, "chain")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	devnetFile := filepath.Join(dir, "devnet.json")
-	if err := d.WriteInfo(devnetFile); err != nil {
-		t.Fatal(err)
-	}
-	env := map[string]string{"HW_PASSPHRASE": passEnv["HW_PASSPHRASE"], "HW_DEVNET_FILE": devnetFile}
+	dir, env, _ := devnetEnv(t)
 	runE := func(args ...string) result { return run(t, "", env, args...) }
 	patient, specialist, keeper := newHome(t), newHome(t), newHome(t)
 

@@ -51,17 +51,7 @@ func background(t *testing.T, env map[string]string, args ...string) (string, fu
 }
 
 func TestGrantRedeemRevokeCLI(t *testing.T) {
-	dir := t.TempDir()
-	d, err := devnet.Start(context.Background(), devnet.Config{DataDir: filepath.Join(dir, "chain")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	devnetFile := filepath.Join(dir, "devnet.json")
-	if err := d.WriteInfo(devnetFile); err != nil {
-		t.Fatal(err)
-	}
-	env := map[string]string{"HW_PASSPHRASE": passEnv["HW_PASSPHRASE"], "HW_DEVNET_FILE": devnetFile}
+	dir, env, _ := devnetEnv(t)
 	runE := func(stdin string, args ...string) result { return run(t, stdin, env, args...) }
 
 	patient, specialist := newHome(t), newHome(t)
@@ -200,4 +190,20 @@ func viemVerifies(t *testing.T, printed, hash string) {
 	if err := json.Unmarshal(b, &res); err != nil || !res.OK || !strings.EqualFold(res.Recovered, out.TypedData.Message.Issuer) || res.Hash != hash {
 		t.Fatalf("viem: %s (%v); want hash %s", b, err, hash)
 	}
+}
+
+// devnetEnv starts a devnet for one test (stopped when it ends) in a fresh
+// directory, and returns the directory, the environment that points the
+// CLI at the devnet with the test passphrase, and the devnet.
+func devnetEnv(t *testing.T) (string, map[string]string, *devnet.Devnet) {
+	t.Helper()
+	dir := t.TempDir()
+	d, err := devnet.Start(context.Background(), devnet.Config{DataDir: filepath.Join(dir, "chain")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	devnetFile := filepath.Join(dir, "devnet.json")
+	must(t, d.WriteInfo(devnetFile))
+	return dir, map[string]string{"HW_PASSPHRASE": passEnv["HW_PASSPHRASE"], "HW_DEVNET_FILE": devnetFile}, d
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -13,7 +12,6 @@ import (
 	"github.com/healthwallet/healthwallet/internal/fixtures"
 	"github.com/healthwallet/healthwallet/internal/plaintext"
 	"github.com/healthwallet/healthwallet/internal/testclock"
-	"github.com/healthwallet/healthwallet/share/devnet"
 	"github.com/healthwallet/healthwallet/share/shl"
 )
 
@@ -22,15 +20,7 @@ import (
 // through it, a viewer opening it (wrong passcode first), the patient
 // revoking it, the viewer refused; each error one line.
 func TestSHLThroughKeeperCLI(t *testing.T) {
-	dir := t.TempDir()
-	d, err := devnet.Start(context.Background(), devnet.Config{DataDir: filepath.Join(dir, "chain")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	devnetFile := filepath.Join(dir, "devnet.json")
-	must(t, d.WriteInfo(devnetFile))
-	env := map[string]string{"HW_PASSPHRASE": passEnv["HW_PASSPHRASE"], "HW_DEVNET_FILE": devnetFile}
+	dir, env, _ := devnetEnv(t)
 	runE := func(args ...string) result { return run(t, "", env, args...) }
 	patient, viewer, keeper := newHome(t), newHome(t), newHome(t)
 
@@ -171,15 +161,7 @@ func TestSHLOpenErrorLines(t *testing.T) {
 // started with --shl-listen serves the wallet's links while it runs, and
 // `shl create` names it (with a warning that says so).
 func TestSHLFromPatientNodeCLI(t *testing.T) {
-	dir := t.TempDir()
-	d, err := devnet.Start(context.Background(), devnet.Config{DataDir: filepath.Join(dir, "chain")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	devnetFile := filepath.Join(dir, "devnet.json")
-	must(t, d.WriteInfo(devnetFile))
-	env := map[string]string{"HW_PASSPHRASE": passEnv["HW_PASSPHRASE"], "HW_DEVNET_FILE": devnetFile}
+	dir, env, _ := devnetEnv(t)
 	runE := func(args ...string) result { return run(t, "", env, args...) }
 	patient, viewer := newHome(t), newHome(t)
 	caDir := filepath.Join(dir, "ca")
