@@ -256,7 +256,7 @@ func TestLiveGrantRefreshedWhenOpened(t *testing.T) {
 	if _, err := w.Redeem(t.Context(), issued.Link, chain, wallet.RedeemOptions{Listen: ipfs.LoopbackListen}); err != nil {
 		t.Fatalf("redeem: %v", err)
 	}
-	lab, err := os.ReadFile(filepath.Join("..", "wallet", "testdata", "live", "a1c-2026-12-02.json"))
+	lab, err := os.ReadFile(filepath.Join("..", "wallet", "testdata", "live", "a1c-2026-11-20.json"))
 	must(t, err)
 	if res, err := patient.ImportFHIR(t.Context(), "a1c.json", lab); err != nil || res.Live != 1 {
 		t.Fatalf("import: live %d, %v", res.Live, err)

@@ -241,7 +241,7 @@ func (v *sharedWithMeView) refreshLive(w *wallet.Wallet) {
 
 // liveUpdatesText is the verdict line for new versions of live grants:
 // "Updated: 1 new lab result from Marguerita Reilly: Hemoglobin A1c 7.1 %
-// (2 Dec 2026)". It is "" when nothing new came.
+// (20 Nov 2026)". It is "" when nothing new came.
 func liveUpdatesText(ups []wallet.LiveUpdate) string {
 	var parts []string
 	for _, u := range ups {

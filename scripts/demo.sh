@@ -206,7 +206,7 @@ waitfor() { # waitfor WHAT NEEDLE: wait (60 s at most) for NEEDLE in follow.out
 }
 waitfor "family redeem --follow" "live grant: version 1"
 ok "patient gives the family member a live grant of labs for 30 days; family redeems it with --follow"
-lab=$(dirname "$0")/../wallet/testdata/live/a1c-2026-12-02.json
+lab=$(dirname "$0")/../wallet/testdata/live/a1c-2026-11-20.json
 run "patient imports a new lab result" patient import "$lab" --json
 get added "patient imports a new lab result" '.[0].added'
 get published "patient imports a new lab result" '.[0].live'

@@ -242,7 +242,7 @@ func (w *Wallet) FollowLive(ctx context.Context, every time.Duration, opts Redee
 }
 
 // newEntries describes the resources of next that prev lacks or that
-// changed, one line each ("Hemoglobin A1c 7.1 % (2 Dec 2026)"), in a
+// changed, one line each ("Hemoglobin A1c 7.1 % (20 Nov 2026)"), in a
 // stable order. Patients are left out.
 func newEntries(prev, next []byte) []string {
 	old := map[string]string{}
@@ -281,7 +281,7 @@ func newEntries(prev, next []byte) []string {
 }
 
 // VersionLine is the line `redeem --follow` prints for a new version:
-// "version 3: 2 new records: Hemoglobin A1c 7.1 % (2 Dec 2026); …".
+// "version 3: 2 new records: Hemoglobin A1c 7.1 % (20 Nov 2026); …".
 func (u LiveUpdate) VersionLine() string {
 	switch len(u.New) {
 	case 0:

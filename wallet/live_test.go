@@ -18,10 +18,10 @@ import (
 )
 
 // newLab is a Synthea-shaped laboratory Observation of Marguerita Reilly
-// the fixture does not hold: HbA1c 7.1 % on 2 December 2026.
+// the fixture does not hold: HbA1c 7.1 % on 20 November 2026, the day before the fixed test clock.
 func newLab(t *testing.T) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "live", "a1c-2026-12-02.json"))
+	b, err := os.ReadFile(filepath.Join("testdata", "live", "a1c-2026-11-20.json"))
 	must(t, err)
 	return b
 }
@@ -105,7 +105,7 @@ func TestLiveGrantFollowsNewLab(t *testing.T) {
 	if len(us) != 1 || us[0].Seq != 2 {
 		t.Fatalf("refresh: %+v, want version 2", us)
 	}
-	wantLine := "version 2: 1 new record: Hemoglobin A1c/Hemoglobin.total in Blood 7.1 % (2 Dec 2026)"
+	wantLine := "version 2: 1 new record: Hemoglobin A1c/Hemoglobin.total in Blood 7.1 % (20 Nov 2026)"
 	if got := us[0].VersionLine(); got != wantLine {
 		t.Fatalf("version line %q, want %q", got, wantLine)
 	}
