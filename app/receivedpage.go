@@ -115,15 +115,7 @@ func (p *receivedPage) setBundle(b []byte, err error) {
 		items[i] = item{r, wallet.Record{Index: fhir.IndexOf(r, resolve)}}
 	}
 	// The patient first, then newest first, as on the records tab.
-	slices.SortStableFunc(items, func(a, b item) int {
-		if pa, pb := a.rec.Type == "Patient", b.rec.Type == "Patient"; pa != pb {
-			if pa {
-				return -1
-			}
-			return 1
-		}
-		return byDateThenSummary(a.rec, b.rec)
-	})
+	slices.SortStableFunc(items, func(a, b item) int { return patientFirst(a.rec, b.rec) })
 	p.resources, p.records = make([]fhir.Resource, len(items)), make([]wallet.Record, len(items))
 	for i, it := range items {
 		p.resources[i], p.records[i] = it.res, it.rec

@@ -327,3 +327,15 @@ func (*tightVBox) MinSize(objs []fyne.CanvasObject) fyne.Size {
 	s.Height += theme.Padding() * 2
 	return s
 }
+
+// patientFirst orders a received share's records: the patient first, then
+// as byDateThenSummary (newest first), as on the records tab.
+func patientFirst(a, b wallet.Record) int {
+	if pa, pb := a.Type == "Patient", b.Type == "Patient"; pa != pb {
+		if pa {
+			return -1
+		}
+		return 1
+	}
+	return byDateThenSummary(a, b)
+}

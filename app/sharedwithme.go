@@ -126,7 +126,7 @@ func (v *sharedWithMeView) readQR(path string) {
 	var link string
 	v.u.run(func() (err error) {
 		if link, err = wallet.ReadLinkQR(path); err != nil {
-			if l, shlErr := wallet.ReadSHLQR(path); shlErr == nil && strings.Contains(l, "shlink:/") {
+			if l, shlErr := wallet.ReadSHLQR(path); shlErr == nil && isSHL(l) {
 				link, err = l, nil
 			}
 		}

@@ -117,10 +117,7 @@ type shlOpenedPage struct {
 }
 
 func (u *UI) newSHLOpenedPage(opened wallet.SHLOpened, report func(widget.Importance, string)) *shlOpenedPage {
-	p := &shlOpenedPage{u: u, opened: opened, report: report, title: opened.Label}
-	if p.title == "" {
-		p.title = "SMART Health Link"
-	}
+	p := &shlOpenedPage{u: u, opened: opened, report: report, title: shlName(opened.Label)}
 	var cards []string
 	for _, f := range opened.Files {
 		if doc, err := fhir.Parse(f.Plain); err == nil {
@@ -131,15 +128,7 @@ func (u *UI) newSHLOpenedPage(opened wallet.SHLOpened, report func(widget.Import
 		}
 		cards = append(cards, f.Cards...)
 	}
-	slices.SortStableFunc(p.records, func(a, b wallet.Record) int {
-		if pa, pb := a.Type == "Patient", b.Type == "Patient"; pa != pb {
-			if pa {
-				return -1
-			}
-			return 1
-		}
-		return byDateThenSummary(a, b)
-	})
+	slices.SortStableFunc(p.records, patientFirst)
 	facts := widget.NewForm(widget.NewFormItem("Records", wrapped(fmt.Sprintf("%d", len(p.records)))))
 	if len(cards) > 0 {
 		facts.Append("Health cards", wrapped(fmt.Sprintf("%d verified, %d not verified", opened.Cards.Verified, opened.Cards.Unverified)))

@@ -18,9 +18,12 @@ import (
 )
 
 // shlTitle names a SMART Health Link in lists: its label, or what it is.
-func shlTitle(r wallet.SHLRecord) string {
-	if r.Label != "" {
-		return r.Label
+func shlTitle(r wallet.SHLRecord) string { return shlName(r.Label) }
+
+// shlName is a link's label, or "SMART Health Link" when it has none.
+func shlName(label string) string {
+	if label != "" {
+		return label
 	}
 	return "SMART Health Link"
 }
@@ -96,12 +99,14 @@ func (u *UI) newSHLPage(r wallet.SHLRecord, accesses []wallet.AccessEntry, onCha
 	link.Truncation = fyne.TextTruncateEllipsis
 	copyLink := widget.NewButtonWithIcon("Copy link", theme.ContentCopyIcon(), u.act(func() { u.app.Clipboard().SetContent(r.Link) }))
 	items := []fyne.CanvasObject{p.status, facts}
-	if png, err := grant.QR(r.Link); err == nil && r.Status(u.now()) == "active" {
-		qr := canvas.NewImageFromResource(fyne.NewStaticResource("shl-qr.png", png))
-		qr.FillMode = canvas.ImageFillContain
-		qr.ScaleMode = canvas.ImageScalePixels
-		qr.SetMinSize(fyne.NewSize(220, 220))
-		items = append(items, container.NewCenter(qr))
+	if r.Status(u.now()) == "active" { // no code to scan for a link nobody can open
+		if png, err := grant.QR(r.Link); err == nil {
+			qr := canvas.NewImageFromResource(fyne.NewStaticResource("shl-qr.png", png))
+			qr.FillMode = canvas.ImageFillContain
+			qr.ScaleMode = canvas.ImageScalePixels
+			qr.SetMinSize(fyne.NewSize(220, 220))
+			items = append(items, container.NewCenter(qr))
+		}
 	}
 	p.records = container.NewVBox()
 	p.access = container.NewVBox()
