@@ -52,12 +52,15 @@ func accessEntryOf(a serve.Access) AccessEntry {
 }
 
 // RecordAccess appends to the access log.
-func (w *Wallet) RecordAccess(a serve.Access) error {
+func (w *Wallet) RecordAccess(a serve.Access) error { return w.putAccess(accessEntryOf(a)) }
+
+// putAccess appends one entry to the access log.
+func (w *Wallet) putAccess(e AccessEntry) error {
 	cat, err := w.Catalog()
 	if err != nil {
 		return err
 	}
-	b, _ := json.Marshal(accessEntryOf(a))
+	b, _ := json.Marshal(e)
 	return cat.Put(catalog.AccessLog, catalog.NewID(), b)
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/big"
 	"os"
 	"path/filepath"
 	"time"
@@ -204,4 +205,10 @@ func (c *chainConn) Close() {
 // policy is the verifier's policy on this chain.
 func (c *chainConn) policy(now func() time.Time) grant.Policy {
 	return grant.Policy{Domain: c.cfg.Domain(), Revocations: c.mirror, Now: now}
+}
+
+// revocationID is the registry's id of secret on this chain: what a grant
+// or link carries, and what revoking it reveals the secret of.
+func (c ChainConfig) revocationID(secret [32]byte) [32]byte {
+	return registry.RevocationID(new(big.Int).SetUint64(c.ChainID), c.Registry, secret)
 }

@@ -2,10 +2,8 @@ package wallet
 
 import (
 	"context"
-	"math/big"
 	"time"
 
-	"github.com/healthwallet/healthwallet/share/registry"
 	"github.com/healthwallet/healthwallet/share/revocation"
 )
 
@@ -65,7 +63,7 @@ func (w *Wallet) RevokedOnChain(ctx context.Context, cfg ChainConfig, g GrantRec
 		return time.Time{}, err
 	}
 	defer conn.Close()
-	id := registry.RevocationID(new(big.Int).SetUint64(cfg.ChainID), cfg.Registry, secret)
+	id := cfg.revocationID(secret)
 	at, err := conn.reg.RevokedAt(ctx, id)
 	if err != nil || at == 0 {
 		return time.Time{}, err

@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/big"
 	"slices"
 	"time"
 
 	"github.com/healthwallet/healthwallet/share/grant"
-	"github.com/healthwallet/healthwallet/share/registry"
 	"github.com/healthwallet/healthwallet/wallet/fhir"
 	"github.com/healthwallet/healthwallet/wallet/identity"
 )
@@ -85,7 +83,7 @@ func (w *Wallet) Delegate(ctx context.Context, link string, req DelegateRequest,
 		Providers: parent.Providers, ResourceTypes: parent.ResourceTypes, Categories: parent.Categories,
 		Sensitive: parent.Sensitive, Operations: parent.Operations &^ grant.Delegate, Depth: req.Delegable,
 		NotBefore: nb, ExpiresAt: exp,
-		RevocationID: registry.RevocationID(new(big.Int).SetUint64(chain.ChainID), chain.Registry, revocationSecret(keys, idx)),
+		RevocationID: chain.revocationID(revocationSecret(keys, idx)),
 		Nonce:        randomNonce(),
 	}
 	if req.Delegable > 0 {

@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"math/big"
 	"sort"
 	"strings"
 	"time"
@@ -20,7 +19,6 @@ import (
 	"github.com/healthwallet/healthwallet/ipfs"
 	"github.com/healthwallet/healthwallet/share/grant"
 	"github.com/healthwallet/healthwallet/share/live"
-	"github.com/healthwallet/healthwallet/share/registry"
 	"github.com/healthwallet/healthwallet/wallet/catalog"
 	"github.com/healthwallet/healthwallet/wallet/identity"
 )
@@ -122,7 +120,7 @@ func (w *Wallet) IssueGrant(ctx context.Context, req GrantRequest, chain ChainCo
 		Depth:        req.Delegable,
 		NotBefore:    uint64(now.Unix()),
 		ExpiresAt:    uint64(now.Add(req.Duration).Unix()),
-		RevocationID: registry.RevocationID(new(big.Int).SetUint64(chain.ChainID), chain.Registry, revocationSecret(keys, idx)),
+		RevocationID: chain.revocationID(revocationSecret(keys, idx)),
 		Nonce:        randomNonce(),
 	}
 	if req.ViewOnly {
@@ -161,6 +159,7 @@ func (w *Wallet) startLive(ctx context.Context, issued *IssuedGrant, sel Selecti
 	if rec, err = w.publishLive(ctx, rec); err != nil {
 		return nil, err
 	}
+	w.pushLive(ctx, rec)
 	issued.Record = rec
 	issued.Link = live.Link(issued.Link, name)
 	return issued, nil

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/healthwallet/healthwallet/share/shl"
 	"io"
 	"net/http"
 	"slices"
@@ -20,6 +19,7 @@ import (
 	"github.com/healthwallet/healthwallet/ipfs"
 	"github.com/healthwallet/healthwallet/share/keep"
 	"github.com/healthwallet/healthwallet/share/serve"
+	"github.com/healthwallet/healthwallet/share/shl"
 	"github.com/healthwallet/healthwallet/wallet/catalog"
 )
 

@@ -251,8 +251,15 @@ func (v keptSHLs) Access(_ context.Context, ev shl.AccessEvent) {
 	if !ok {
 		return // no patient to tell: an unknown link
 	}
-	k.appendAccess(ref.patient, AccessEntry{Time: ev.At.UTC(), Peer: clip(ev.Remote), Granted: ev.OK,
-		Reason: clip(ev.Reason), SHL: ev.ID, Recipient: clip(ev.Recipient)})
+	k.appendAccess(ref.patient, shlAccessEntry(ev))
+}
+
+// shlAccessEntry is the access-log entry of one request for a link (the
+// viewer's texts clipped to maxAccessText), on a keeper or the patient's
+// own node.
+func shlAccessEntry(ev shl.AccessEvent) AccessEntry {
+	return AccessEntry{Time: ev.At.UTC(), Peer: clip(ev.Remote), Granted: ev.OK,
+		Reason: clip(ev.Reason), SHL: ev.ID, Recipient: clip(ev.Recipient)}
 }
 
 func clip(s string) string {

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -26,7 +25,6 @@ import (
 	"github.com/healthwallet/healthwallet/ipfs"
 	"github.com/healthwallet/healthwallet/share/keep"
 	"github.com/healthwallet/healthwallet/share/live"
-	"github.com/healthwallet/healthwallet/share/registry"
 	"github.com/healthwallet/healthwallet/share/serve"
 	"github.com/healthwallet/healthwallet/share/shl"
 )
@@ -78,7 +76,7 @@ func TestKeeperServesSHL(t *testing.T) {
 	hash, err := shl.HashPasscode("1234 5678")
 	must(t, err)
 	secret := [32]byte{0x5e, 0xc7}
-	rev := registry.RevocationID(new(big.Int).SetUint64(chain.ChainID), chain.Registry, secret)
+	rev := chain.revocationID(secret)
 	entry := keep.SHLEntry{ID: id, Flags: "P", Expires: p.Exp, RevocationID: "0x" + common32(rev), PasscodeHash: hash,
 		Files: []keep.SHLFile{{ContentType: "application/fhir+json", Root: root.String(), LastUpdated: testclock.Now().Unix()}}}
 	if err := kc.PutSHL(ctx, entry); !errors.Is(err, keep.ErrRefused) || !strings.Contains(err.Error(), "not held") {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"time"
 
@@ -109,6 +110,7 @@ func (w *Wallet) RefreshLive(ctx context.Context) (updated int, err error) {
 	}
 	now := w.now()
 	var errs []error
+	push := map[cid.Cid]int64{} // every new version's roots: one keeper sync for all
 	for _, g := range gs {
 		if !liveRefreshable(g, now) {
 			continue
@@ -124,17 +126,25 @@ func (w *Wallet) RefreshLive(ctx context.Context) (updated int, err error) {
 		if !slices.ContainsFunc(recs, func(r Record) bool { return !slices.Contains(g.LiveContent, r.Object) }) {
 			continue
 		}
-		if _, err := w.publishLive(ctx, g); err != nil {
+		g, err = w.publishLive(ctx, g)
+		if err != nil {
 			errs = append(errs, fmt.Errorf("live grant %s: %w", g.ID, err))
 			continue
 		}
+		if roots, err := w.grantRoots(g); err == nil {
+			maps.Copy(push, roots)
+		}
 		updated++
+	}
+	if len(push) > 0 {
+		w.syncKeepers(ctx, push) // a keeper that is down gets them on the next sync
 	}
 	return updated, errors.Join(errs...)
 }
 
-// publishLive builds, signs and stores the next version of live grant g,
-// records it, and pushes it to the keepers; it returns the updated record.
+// publishLive builds, signs and stores the next version of live grant g
+// and records it; it returns the updated record. The caller pushes it to
+// the keepers (pushLive, or one sync for several grants).
 func (w *Wallet) publishLive(ctx context.Context, g GrantRecord) (GrantRecord, error) {
 	keys, err := w.Keys()
 	if err != nil {
@@ -192,7 +202,6 @@ func (w *Wallet) publishLive(ctx context.Context, g GrantRecord) (GrantRecord, e
 	if !oldObj.IsZero() {
 		w.DeleteObject(oldObj) // the previous version: nobody is served it any more
 	}
-	w.pushLive(ctx, g)
 	return g, nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"math/big"
 	"slices"
 	"testing"
 	"time"
@@ -15,7 +14,6 @@ import (
 	"github.com/healthwallet/healthwallet/internal/fixtures"
 	"github.com/healthwallet/healthwallet/ipfs"
 	"github.com/healthwallet/healthwallet/share/grant"
-	"github.com/healthwallet/healthwallet/share/registry"
 	"github.com/healthwallet/healthwallet/wallet/catalog"
 	"github.com/healthwallet/healthwallet/wallet/fhir"
 )
@@ -265,7 +263,7 @@ func TestDelegationOfMixedPackage(t *testing.T) {
 	g := &grant.Grant{
 		Domain: chain.Domain(), GranteeKey: granteeKey.PublicKey().SerializeCompressed(), Packages: [][]byte{ref.Root.Bytes()},
 		Operations: grant.Read | grant.Export | grant.Delegate, Depth: 1, NotBefore: uint64(now.Unix()), ExpiresAt: uint64(now.Add(time.Hour).Unix()),
-		RevocationID: registry.RevocationID(new(big.Int).SetUint64(chain.ChainID), chain.Registry, revocationSecret(keys, idx)), Nonce: randomNonce(),
+		RevocationID: chain.revocationID(revocationSecret(keys, idx)), Nonce: randomNonce(),
 	}
 	g.ResourceTypes, g.Categories, g.Sensitive = scopeOf(recs)
 	if err := patient.sealAndSign(g, keys, []grant.PackageKey{packageKey(ref)}); err != nil {

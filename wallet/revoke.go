@@ -113,7 +113,7 @@ func (w *Wallet) Revoke(ctx context.Context, g GrantRecord, r Revoker, chain Cha
 // only then.
 func (w *Wallet) revokeIndex(ctx context.Context, keys *identity.Keys, idx uint64, pending *time.Time, txHex *string, save func() error, r Revoker, chain ChainConfig) error {
 	secret := revocationSecret(keys, idx)
-	id := registry.RevocationID(new(big.Int).SetUint64(chain.ChainID), chain.Registry, secret)
+	id := chain.revocationID(secret)
 	if pending.IsZero() {
 		*pending = w.now().UTC()
 		if err := save(); err != nil {

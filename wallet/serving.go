@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/healthwallet/healthwallet/share/shl"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -17,6 +16,7 @@ import (
 	"github.com/healthwallet/healthwallet/ipfs"
 	"github.com/healthwallet/healthwallet/share/grant"
 	"github.com/healthwallet/healthwallet/share/serve"
+	"github.com/healthwallet/healthwallet/share/shl"
 	"github.com/healthwallet/healthwallet/wallet/catalog"
 )
 

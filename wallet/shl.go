@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/big"
 	"slices"
 	"strings"
 	"time"
@@ -17,7 +16,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/healthwallet/healthwallet/share/keep"
-	"github.com/healthwallet/healthwallet/share/registry"
 	"github.com/healthwallet/healthwallet/share/shl"
 	"github.com/healthwallet/healthwallet/wallet/catalog"
 )
@@ -196,7 +194,7 @@ func (w *Wallet) CreateSHL(ctx context.Context, opts SHLOptions, chain ChainConf
 	if err != nil {
 		return SHLRecord{}, err
 	}
-	revID := registry.RevocationID(new(big.Int).SetUint64(chain.ChainID), chain.Registry, revocationSecret(keys, idx))
+	revID := chain.revocationID(revocationSecret(keys, idx))
 	rec := SHLRecord{
 		ID: id, Label: opts.Label, URL: base + "/shl/" + id, Created: now, Expires: now.Add(opts.For), Updated: now, Version: 1,
 		RevocationIndex: idx, RevocationID: hexutil.Encode(revID[:]), Live: opts.Live, Roots: []string{root.String()}, Selection: sel,
@@ -449,36 +447,52 @@ func (w *Wallet) refreshLiveSHLs(ctx context.Context) (int, error) {
 	now := w.now().UTC()
 	n := 0
 	var problems []error
+	push := map[cid.Cid]int64{} // every new version's file: one keeper sync for all
 	for _, r := range recs {
 		if !r.Live || !r.active(now) {
 			continue
 		}
-		sel, err := w.Select(r.Selection)
-		if err != nil && !errors.Is(err, ErrEmptySelection) {
-			return n, err
+		root, got, err := w.refreshSHL(ctx, r, now)
+		if err != nil {
+			problems = append(problems, err)
+			break
 		}
-		if !gainedRecords(r.RecordIDs, sel) {
+		if !root.Defined() {
 			continue
-		}
-		p, err := shl.ParseLink(r.Link)
-		if err != nil {
-			return n, fmt.Errorf("link %s: %w", r.ID, err)
-		}
-		root, got, err := w.encryptSHL(ctx, r.Selection, p.Key, now)
-		if err != nil {
-			return n, err
 		}
 		r.Roots, r.Updated, r.Version = []string{root.String()}, now, r.Version+1
 		r.setRecords(got)
 		if err := w.putSHL(r); err != nil {
-			return n, err
+			problems = append(problems, err)
+			break
 		}
 		n++
-		if err := w.pushSHL(ctx, r, ""); err != nil {
+		push[root] = r.Expires.Unix()
+	}
+	if len(push) > 0 {
+		// It puts the files, then the entries each keeper lacks.
+		if _, err := w.syncKeepers(ctx, push); err != nil {
 			problems = append(problems, err)
 		}
 	}
 	return n, errors.Join(problems...)
+}
+
+// refreshSHL encrypts live link r's selection anew under its key when the
+// selection gained records; cid.Undef when it did not.
+func (w *Wallet) refreshSHL(ctx context.Context, r SHLRecord, now time.Time) (cid.Cid, []Record, error) {
+	sel, err := w.Select(r.Selection)
+	if err != nil && !errors.Is(err, ErrEmptySelection) {
+		return cid.Undef, nil, err
+	}
+	if !gainedRecords(r.RecordIDs, sel) {
+		return cid.Undef, nil, nil
+	}
+	p, err := shl.ParseLink(r.Link)
+	if err != nil {
+		return cid.Undef, nil, fmt.Errorf("link %s: %w", r.ID, err)
+	}
+	return w.encryptSHL(ctx, r.Selection, p.Key, now)
 }
 
 // gainedRecords reports whether sel holds a record have lacks.
@@ -569,7 +583,7 @@ func (w *Wallet) RevokeSHL(ctx context.Context, rec SHLRecord, r Revoker, chain 
 	if err != nil {
 		return rec, err
 	}
-	want := registry.RevocationID(new(big.Int).SetUint64(chain.ChainID), chain.Registry, revocationSecret(keys, rec.RevocationIndex))
+	want := chain.revocationID(revocationSecret(keys, rec.RevocationIndex))
 	if hexutil.Encode(want[:]) != rec.RevocationID {
 		return rec, fmt.Errorf("link %s was made on another chain or registry than %d/%s", rec.ID, chain.ChainID, chain.Registry.Hex())
 	}

@@ -4,14 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"sync"
 
 	"github.com/healthwallet/healthwallet/share/shl"
-	"github.com/healthwallet/healthwallet/wallet/catalog"
 )
 
 // SHLServer is the SMART Health Links manifest server of this wallet's
@@ -103,10 +101,11 @@ func (st *walletSHLStore) PasscodeRemaining(_ context.Context, id string) (int, 
 	return max(st.attempts-st.failed[id], 0), nil
 }
 
-// Access implements shl.Store: the access log gets every opening.
+// Access implements shl.Store: the access log gets every opening; a
+// failure to write it is dropped (the viewer is answered whatever the log
+// does).
 func (st *walletSHLStore) Access(_ context.Context, ev shl.AccessEvent) {
-	e := AccessEntry{Time: ev.At.UTC(), Peer: ev.Remote, Granted: ev.OK, Reason: ev.Reason, SHL: ev.ID, Recipient: ev.Recipient}
-	st.w.appendAccess(e)
+	_ = st.w.putAccess(shlAccessEntry(ev))
 }
 
 // servingRevocations is shl.Revocations over the serving node's chain
@@ -133,20 +132,5 @@ func (r servingRevocations) Revoked(ctx context.Context, id [32]byte) (bool, err
 	if r.s == nil || r.s.conn == nil {
 		return false, errNoChainServing
 	}
-	at, err := r.s.conn.mirror.RevokedAt(ctx, [][32]byte{id})
-	if err != nil {
-		return false, err
-	}
-	return len(at) == 1 && at[0] != 0, nil
-}
-
-// appendAccess adds one entry to the access log; a failure is dropped (the
-// server answers the viewer whatever the log does).
-func (w *Wallet) appendAccess(e AccessEntry) {
-	cat, err := w.Catalog()
-	if err != nil {
-		return
-	}
-	b, _ := json.Marshal(e)
-	_ = cat.Put(catalog.AccessLog, catalog.NewID(), b)
+	return shlRevocations{r.s.conn.mirror}.Revoked(ctx, id)
 }
