@@ -188,12 +188,12 @@ func runGrants(c *ctx, args []string) error {
 			}
 		}
 	}
+	if *asJSON {
+		return c.printJSON(rows) // links: shl list --json
+	}
 	links, err := shlRows(w, log)
 	if err != nil {
 		return err
-	}
-	if *asJSON {
-		return c.printJSON(rows) // links: shl list --json
 	}
 	tw := tabwriter.NewWriter(c.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tDIRECTION\tSTATUS\tEXPIRES\tWHO\tACCESSES\tSUMMARY")

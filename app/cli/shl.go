@@ -201,10 +201,10 @@ func shlOpenError(err error) error {
 }
 
 // shlHTTPClient trusts the system's CAs and, if caFile is set, that PEM
-// CA too.
+// CA too. Nil (no caFile) leaves the choice to shl.Client's default.
 func shlHTTPClient(caFile string) (*http.Client, error) {
 	if caFile == "" {
-		return &http.Client{Timeout: time.Minute}, nil
+		return nil, nil
 	}
 	pem, err := os.ReadFile(caFile)
 	if err != nil {
@@ -234,15 +234,16 @@ func shlRows(w *wallet.Wallet, log []wallet.AccessEntry) ([]shlRowJSON, error) {
 	if err != nil {
 		return nil, err
 	}
+	served := map[string]int{} // link id → requests served
+	for _, e := range log {
+		if e.Granted && e.SHL != "" {
+			served[e.SHL]++
+		}
+	}
 	now := w.Now()
 	rows := make([]shlRowJSON, len(recs))
 	for i, r := range recs {
-		rows[i] = shlRowJSON{SHLRecord: r, Status: r.Status(now)}
-		for _, e := range log {
-			if e.Granted && e.SHL == r.ID {
-				rows[i].Accesses++
-			}
-		}
+		rows[i] = shlRowJSON{SHLRecord: r, Status: r.Status(now), Accesses: served[r.ID]}
 	}
 	return rows, nil
 }

@@ -47,7 +47,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ipfs/boxo/ipns"
 	"github.com/ipfs/go-cid"
+
+	"github.com/healthwallet/healthwallet/share/live"
 )
 
 // ProtocolID is the libp2p protocol of the keep protocol.
@@ -55,16 +58,16 @@ const ProtocolID = "/healthwallet/keep/1.0.0"
 
 // Bounds of the protocol.
 const (
-	MaxRequest  = 256 << 10 // a request header
-	MaxResponse = 8 << 20   // a response header
-	MaxItems    = 4096      // items or roots in one request or response
-	MaxRecords  = 1000      // access records in one response
-	MaxRecord   = 4 << 10   // one access record's entry
-	MaxPut      = 1 << 30   // the CAR of one put
-	MaxSHLFiles = 16        // files of one SHL entry
-	MaxLiveRec  = 10 << 10  // a live grant's marshalled IPNS record
-	MaxEnvelope = 4 << 10   // a live grant's envelope
-	minSHLID    = 43        // an SHL id: at least 256 bits, base64url
+	MaxRequest  = 256 << 10          // a request header
+	MaxResponse = 8 << 20            // a response header
+	MaxItems    = 4096               // items or roots in one request or response
+	MaxRecords  = 1000               // access records in one response
+	MaxRecord   = 4 << 10            // one access record's entry
+	MaxPut      = 1 << 30            // the CAR of one put
+	MaxSHLFiles = 16                 // files of one SHL entry
+	MaxLiveRec  = ipns.MaxRecordSize // a live grant's marshalled IPNS record
+	MaxEnvelope = live.MaxEnvelope   // a live grant's envelope
+	minSHLID    = 43                 // an SHL id: at least 256 bits, base64url
 	maxSHLID    = 128
 	maxField    = 256  // a content type, a passcode hash, an IPNS name
 	maxText     = 1024 // an error text

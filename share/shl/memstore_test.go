@@ -17,9 +17,6 @@ type MemStore struct {
 	events  []AccessEvent
 }
 
-// NewMemStore returns an empty store with DefaultAttempts.
-func NewMemStore() *MemStore { return &MemStore{Attempts: DefaultAttempts} }
-
 // Put adds or replaces a link.
 func (m *MemStore) Put(e Entry) {
 	m.mu.Lock()
@@ -116,3 +113,6 @@ func (r *MemRevocations) Revoked(_ context.Context, id [32]byte) (bool, error) {
 	}
 	return r.revoked[id], nil
 }
+
+// NewMemStore returns an empty store with DefaultAttempts.
+func NewMemStore() *MemStore { return &MemStore{Attempts: DefaultAttempts} }
