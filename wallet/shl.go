@@ -55,7 +55,7 @@ type SHLOptions struct {
 // is kept in the encrypted catalog; the link itself (which holds the key)
 // never leaves it except as the user shares it.
 type SHLRecord struct {
-	ID      string    `json:"id"` // the link's id: 43 base64url characters, the manifest path's last part
+	ID      string    `json:"id"` // the link's id: 44 base64url characters (shl.NewID), the manifest path's last part
 	Link    string    `json:"link"`
 	Label   string    `json:"label,omitempty"`
 	Flags   string    `json:"flags,omitempty"`

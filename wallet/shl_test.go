@@ -48,7 +48,7 @@ func TestSHLCreateOpenRevoke(t *testing.T) {
 	want, recs, err := patient.SharePackage(ctx, sel, testclock.Now())
 	must(t, err)
 	if rec.Flags != "P" || rec.Records != len(recs) || rec.Expires.Sub(rec.Created) != time.Hour || rec.Created.Sub(testclock.Now()).Abs() > time.Minute ||
-		rec.URL != ts.URL+"/shl/"+rec.ID || len(rec.ID) != 43 || !strings.HasPrefix(rec.Link, "shlink:/") {
+		rec.URL != ts.URL+"/shl/"+rec.ID || len(rec.ID) != 44 || rec.ID[0] == '-' || !strings.HasPrefix(rec.Link, "shlink:/") {
 		t.Fatalf("record %+v", rec)
 	}
 	p, err := shl.ParseLink(rec.Link)

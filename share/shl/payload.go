@@ -52,16 +52,29 @@ var b64 = base64.RawURLEncoding
 // padding (43 characters).
 func NewKey() (string, error) { return random32() }
 
-// NewID returns a fresh manifest id: 32 random bytes, base64url without
-// padding. The specification asks for at least 256 bits of entropy.
-func NewID() (string, error) { return random32() }
+// NewID returns a fresh manifest id: 33 random bytes, base64url without
+// padding (44 characters), never starting with '-': an id is typed on
+// command lines (`healthwallet revoke ID`), where a leading '-' reads as a
+// flag. The specification asks for at least 256 bits of entropy; this has
+// more than 263.
+func NewID() (string, error) {
+	for {
+		id, err := randomText(33)
+		if err != nil || id[0] != '-' {
+			return id, err
+		}
+	}
+}
 
-func random32() (string, error) {
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
+func random32() (string, error) { return randomText(32) }
+
+// randomText is n random bytes, base64url without padding.
+func randomText(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
 		return "", fmt.Errorf("shl: reading randomness: %w", err)
 	}
-	return b64.EncodeToString(b[:]), nil
+	return b64.EncodeToString(b), nil
 }
 
 // KeyBytes decodes Key. It fails with ErrKey unless Key is base64url of

@@ -134,3 +134,22 @@ func TestPasscodeHash(t *testing.T) {
 		t.Errorf("empty passcode: %v", err)
 	}
 }
+
+// TestNewIDReadsAsArgument: ids are 44 characters of 33 random bytes and
+// never start with '-' (a command line would read it as a flag). Without
+// that rule, 2,000 ids would hold one starting with '-' all but surely
+// (1 - (63/64)^2000 > 0.9999999999999).
+func TestNewIDReadsAsArgument(t *testing.T) {
+	seen := map[string]bool{}
+	for range 2000 {
+		id, err := NewID()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := b64.DecodeString(id)
+		if len(id) != 44 || id[0] == '-' || err != nil || len(b) != 33 || seen[id] {
+			t.Fatalf("id %q: %d bytes, %v (seen before: %v)", id, len(b), err, seen[id])
+		}
+		seen[id] = true
+	}
+}
