@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/healthwallet/healthwallet/app/handoff"
+	"github.com/healthwallet/healthwallet/wallet"
 )
 
 // clipboardBanner offers the link on the clipboard, above the wallet's
@@ -36,6 +37,15 @@ func (u *UI) offerClipboard() {
 	link, kind, err := handoff.Normalize(cb.Content())
 	if err != nil || u.links.offered[link] {
 		return
+	}
+	if w := u.openWallet(); w != nil {
+		// A link this wallet made (Share copies it) or already redeemed
+		// is not one to open.
+		grants, _ := w.Grants()
+		shls, _ := w.SHLs()
+		if knownLink(link, grants, shls) {
+			return
+		}
 	}
 	if u.links.offered == nil {
 		u.links.offered = map[string]bool{}
@@ -69,6 +79,26 @@ func (u *UI) offerClipboard() {
 	b.framed = container.NewBorder(top, nil, nil, nil, b.screen)
 	u.links.banner = b
 	u.setScreen("wallet", b.framed)
+}
+
+// knownLink reports whether a normalized link is one of these grants' (made
+// or received) or SMART Health Links'.
+func knownLink(link string, grants []wallet.GrantRecord, shls []wallet.SHLRecord) bool {
+	same := func(other string) bool {
+		n, _, err := handoff.Normalize(other)
+		return err == nil && n == link
+	}
+	for _, g := range grants {
+		if same(g.Link) {
+			return true
+		}
+	}
+	for _, r := range shls {
+		if same(r.Link) {
+			return true
+		}
+	}
+	return false
 }
 
 // dismissClipboardOffer takes the clipboard banner away, if it shows.

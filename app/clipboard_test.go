@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2/test"
+
+	"github.com/healthwallet/healthwallet/wallet"
 )
 
 const clipboardQuestion = "Open the link on your clipboard?"
@@ -74,5 +76,20 @@ func TestClipboardOfferNotNow(t *testing.T) {
 	tapTab(t, u, tabWithMe)
 	if u.withMe.link.Text != "" {
 		t.Fatal("Not now filled in the link")
+	}
+}
+
+// TestKnownLink: the links this wallet made or received, in whatever form
+// they were kept, are known; others are not.
+func TestKnownLink(t *testing.T) {
+	g := sealedGrantLink(t)
+	bare, viewed := fixedSHL(t, ""), fixedSHL(t, "https://viewer.example.org/view")
+	grants := []wallet.GrantRecord{{Direction: wallet.Issued, Link: g[:50] + "\n" + g[50:]}, {Direction: wallet.Received, Link: ""}}
+	shls := []wallet.SHLRecord{{Link: viewed}}
+	if !knownLink(g, grants, shls) || !knownLink(bare, grants, shls) {
+		t.Fatal("a link of this wallet is not known")
+	}
+	if knownLink(g, grants[1:], nil) || knownLink(bare, grants, nil) || knownLink(sealedGrantLink(t), grants, shls) {
+		t.Fatal("another link is known")
 	}
 }
