@@ -3,7 +3,9 @@ package cli
 import (
 	"bytes"
 	"encoding/base64"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -103,6 +105,47 @@ func TestOpenRefuses(t *testing.T) {
 		code := Main(append([]string{"--home", home}, c.args...), env)
 		if code != c.code || !strings.HasPrefix(errOut.String(), "healthwallet: ") || !strings.Contains(errOut.String(), c.want) || strings.Count(errOut.String(), "\n") != 1 || started[1] != "" {
 			t.Errorf("%.50q: exit %d, %q, app opened with %.30q", c.args, code, errOut, started[1])
+		}
+	}
+}
+
+// TestDesktopEntry: the desktop entry `make package` ships makes the app
+// the handler of healthwallet: and shlink: links, and what it runs for a
+// link (Exec, %u replaced by the link) hands the link on; without a link
+// it opens the app.
+func TestDesktopEntry(t *testing.T) {
+	b, err := os.ReadFile("../../assets/healthwallet.desktop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry := map[string]string{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok {
+			entry[k] = v
+		}
+	}
+	mime := strings.Split(strings.TrimSuffix(entry["MimeType"], ";"), ";")
+	if !slices.Contains(mime, "x-scheme-handler/healthwallet") || !slices.Contains(mime, "x-scheme-handler/shlink") {
+		t.Fatalf("MimeType=%s", entry["MimeType"])
+	}
+	exec := strings.Fields(entry["Exec"])
+	if len(exec) != 2 || exec[0] != "healthwallet" || exec[1] != "%u" || entry["Type"] != "Application" || entry["Name"] != "Health Wallet" {
+		t.Fatalf("entry %q", entry)
+	}
+	home := t.TempDir()
+	bare := testSHL(t, "")
+	for _, arg := range []string{bare, ""} {
+		var started [2]string
+		env, _, errOut := openApp(&started)
+		var opened string
+		env.OpenApp = func(h string) error { opened = h; return nil }
+		env.Getenv = func(k string) string { return map[string]string{"HW_HOME": home}[k] }
+		args := strings.Fields(strings.Replace(entry["Exec"], "%u", arg, 1))[1:]
+		if code := Main(args, env); code != 0 {
+			t.Fatalf("%q: exit %d, %s", args, code, errOut)
+		}
+		if arg != "" && started != [2]string{home, bare} || arg == "" && opened != home {
+			t.Fatalf("%q: app opened on %q, with %.30q", args, opened, started)
 		}
 	}
 }
