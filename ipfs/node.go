@@ -382,9 +382,15 @@ func (s *stallGetter) GetMany(ctx context.Context, cs []cid.Cid) <-chan *ipld.No
 }
 
 // session connects to from and returns a node getter over a bitswap session
-// that gives up when blocks stop arriving.
+// that gives up when blocks stop arriving. It holds the store's write lock
+// until stop, so GC does not sweep the fetched blocks before [Node.hold]
+// records them.
 func (n *Node) session(ctx context.Context, from []peer.AddrInfo) (*stallGetter, func(), error) {
 	if err := n.Connect(ctx, from); err != nil {
+		return nil, nil, err
+	}
+	unlock, err := n.store.beginWrite()
+	if err != nil {
 		return nil, nil, err
 	}
 	sctx, cancel := context.WithCancel(ctx)
@@ -407,7 +413,7 @@ func (n *Node) session(ctx context.Context, from []peer.AddrInfo) (*stallGetter,
 			}
 		}
 	}()
-	return sg, func() { close(done); cancel() }, nil
+	return sg, func() { close(done); cancel(); unlock() }, nil
 }
 
 // explain turns a stalled fetch into ErrNotServed naming the peers.
