@@ -21,6 +21,7 @@ import (
 	fyneapp "fyne.io/fyne/v2/app"
 
 	"github.com/healthwallet/healthwallet/assets"
+	"github.com/healthwallet/healthwallet/internal/memlimit"
 )
 
 // ID is the application ID (also in FyneApp.toml).
@@ -56,6 +57,7 @@ func onSignal(sig <-chan os.Signal, quit func()) (stop func()) {
 // of Shared with me once the wallet is open; while the app runs, more come
 // through the socket in the home (linkhandler.go).
 func Run(home string, link ...string) error {
+	memlimit.Apply(memlimit.App)
 	a := fyneapp.NewWithID(ID)
 	a.SetIcon(Icon)
 	if home == "" || isMobile() {
