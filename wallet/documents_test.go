@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -256,4 +257,31 @@ func TestSharedDocumentResolves(t *testing.T) {
 			t.Errorf("%s: %q %q, %d bytes", tc.id, f.Title, f.ContentType, len(f.Data))
 		}
 	}
+}
+
+// FuzzSharedDocument: any resource, any Bundle around it: a file, or one
+// error (never a panic), and a file returned always matches its stated
+// size.
+func FuzzSharedDocument(f *testing.F) {
+	f.Add([]byte(`{"resourceType":"DocumentReference","content":[{"attachment":{"contentType":"application/pdf","size":4,"data":"JVBERg=="}}]}`))
+	f.Add([]byte(`{"resourceType":"DocumentReference","content":[{"attachment":{"url":"Binary/b"}}]}`))
+	f.Add([]byte(`{"resourceType":"DocumentReference","content":[{"attachment":{"data":"%%%","hash":7}}]}`))
+	f.Add([]byte(`{"resourceType":"DocumentReference","content":[1,{"attachment":[]}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		res, err := fhir.ParseResource(data)
+		if err != nil {
+			return
+		}
+		bin, _ := fhir.ParseResource([]byte(`{"resourceType":"Binary","id":"b","contentType":"image/png","data":"iVBORw0K"}`))
+		file, err := SharedDocument(res, []fhir.Resource{bin, res})
+		if err != nil {
+			if !errors.Is(err, ErrNoDocument) && !errors.Is(err, ErrDocumentMismatch) || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("error %q", err)
+			}
+			return
+		}
+		if size := firstAttachment(res).Get("size"); size != nil && fmt.Sprint(size) != strconv.Itoa(len(file.Data)) {
+			t.Fatalf("returned %d bytes, stated %v", len(file.Data), size)
+		}
+	})
 }
