@@ -185,6 +185,10 @@ func TestDocumentTravelsWithSHL(t *testing.T) {
 	if !bytes.Equal(mine.Data, pdf) || mine.ContentType != "application/pdf" || mine.Title != "scan.pdf" {
 		t.Fatalf("imported document: %q %q, %d bytes", mine.Title, mine.ContentType, len(mine.Data))
 	}
+	var saved bytes.Buffer // what `show --attachment` writes
+	if err := viewer.ReadAttachment(ctx, docs[0], &saved, nil); err != nil || !bytes.Equal(saved.Bytes(), pdf) {
+		t.Fatalf("ReadAttachment of the imported document: %d bytes, %v", saved.Len(), err)
+	}
 	needles := pdfNeedles(t, pdf, opened.Files[0].Plain)
 	for name, w := range map[string]*Wallet{"patient": patient, "viewer": viewer} {
 		hits, _, err := plaintext.ScanDir(w.Home(), needles...)

@@ -185,10 +185,22 @@ func documentReference(name, ctype string, size int64, sha1sum []byte, date time
 	return fhir.Resource{Type: "DocumentReference", ID: id, FullURL: "urn:uuid:" + id, Body: body}
 }
 
-// ReadAttachment decrypts the file behind a DocumentReference record.
+// ReadAttachment writes the file of a DocumentReference record: its
+// encrypted object (a file imported here), or the data its resource
+// carries (a document that came in a share or a link and was imported).
+// A record without a file is ErrNoDocument.
 func (w *Wallet) ReadAttachment(ctx context.Context, r Record, out io.Writer, progress ipfs.Progress) error {
-	if r.Attachment == nil {
-		return fmt.Errorf("record %s has no attachment", r.ID)
+	if r.Attachment != nil {
+		return w.ReadObject(ctx, *r.Attachment, out, progress)
 	}
-	return w.ReadObject(ctx, *r.Attachment, out, progress)
+	res, err := w.Resource(ctx, r)
+	if err != nil {
+		return err
+	}
+	f, err := SharedDocument(res, nil)
+	if err != nil {
+		return fmt.Errorf("record %s: %w", r.ID, err)
+	}
+	_, err = out.Write(f.Data)
+	return err
 }
