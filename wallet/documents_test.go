@@ -289,3 +289,29 @@ func FuzzSharedDocument(f *testing.F) {
 		}
 	})
 }
+
+// TestDocumentTravelsWithLiveGrant: a PDF imported after a live grant on
+// documents was issued reaches the grantee in the grant's next version.
+func TestDocumentTravelsWithLiveGrant(t *testing.T) {
+	ctx := t.Context()
+	_, chain := startDevnet(t)
+	patient, srv := servingPatient(t, chain)
+	family := newWallet(t)
+	sel := Selection{Categories: []fhir.Category{fhir.Labs, fhir.Documents}}
+	issued, err := patient.IssueGrant(ctx, GrantRequest{To: family.Info().DID, Selection: sel, Duration: 24 * time.Hour,
+		Providers: srv.Addrs(), Live: true}, chain)
+	must(t, err)
+	if _, err := family.Redeem(ctx, issued.Link, chain, fastRedeem()); err != nil {
+		t.Fatal(err)
+	}
+	pdf := testPDF(1 << 20)
+	importPDF(t, patient, "referral.pdf", pdf)
+	us, err := family.RefreshReceived(ctx, fastRedeem())
+	must(t, err)
+	if len(us) != 1 || us[0].Seq != 2 {
+		t.Fatalf("refresh: %+v, want version 2", us)
+	}
+	if f := sharedPDF(t, us[0].Bundle); sha256.Sum256(f.Data) != sha256.Sum256(pdf) || f.Title != "referral.pdf" {
+		t.Fatalf("live version's document: %q, %d bytes", f.Title, len(f.Data))
+	}
+}

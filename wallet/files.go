@@ -116,29 +116,13 @@ func (w *Wallet) ImportAttachment(ctx context.Context, name, ctype string, r io.
 	}
 	docRef := documentReference(name, ctype, size, digest, date, ref)
 	doc := &fhir.Document{Kind: "file", Resources: []fhir.Resource{docRef}}
-	out, err := w.importDocument(ctx, doc, Source{File: name, Kind: "file"}, nil, ImportOptions{})
+	out, err := w.importDocument(ctx, doc, Source{File: name, Kind: "file"}, nil, ImportOptions{attachment: &objID})
 	if err != nil {
 		w.DeleteObject(objID)
 		return res, err
 	}
-	recID := out.Records[0]
-	err = cat.Update(func(tx *catalog.Tx) error {
-		b, err := tx.Get(catalog.Records, recID)
-		if err != nil {
-			return err
-		}
-		var rec Record
-		if err := json.Unmarshal(b, &rec); err != nil {
-			return err
-		}
-		rec.Attachment = &objID
-		b, _ = json.Marshal(rec)
-		if err := tx.Put(catalog.Records, recID, b); err != nil {
-			return err
-		}
-		db, _ := json.Marshal(dedupEntry{Record: recID})
-		return tx.Put(catalog.Dedup, dedupID, db)
-	})
+	db, _ := json.Marshal(dedupEntry{Record: out.Records[0]})
+	err = cat.Put(catalog.Dedup, dedupID, db)
 	if err != nil {
 		return res, err
 	}
