@@ -146,12 +146,25 @@ func ContactAddress(did string) string {
 	return identity.AddressOf(pub).String()
 }
 
+// Names maps saved contacts' DIDs, and their addresses in lower case, to
+// their names.
+type Names map[string]string
+
+// Of is the saved name for a did:key or an address in any case, "" for
+// someone who is not a contact. It is the names function [Explain] takes.
+func (n Names) Of(who string) string {
+	if v, ok := n[who]; ok {
+		return v
+	}
+	return n[strings.ToLower(who)]
+}
+
 // ContactNames maps every saved contact's DID, and its address in lower
-// case, to its name: how front ends name people in the access log and in
-// share lists.
-func (w *Wallet) ContactNames() (map[string]string, error) {
+// case, to its name: how front ends name people in the access log, in
+// share lists and in refusals.
+func (w *Wallet) ContactNames() (Names, error) {
 	cs, err := w.Contacts()
-	out := make(map[string]string, 2*len(cs))
+	out := make(Names, 2*len(cs))
 	for _, c := range cs {
 		out[c.DID] = c.Name
 		if a := ContactAddress(c.DID); a != "" {
