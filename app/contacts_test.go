@@ -19,7 +19,7 @@ import (
 // wallet's DID as a QR code and as text.
 func TestPeopleAndMyCode(t *testing.T) {
 	u := openTestWallet(t, Options{})
-	friend := newPeerWallet(t)
+	friend := newPeerWalletOf(t, phraseSpecialist) // a fixed key: the master shows its end
 	tapTab(t, u, tabByMe)
 	v := u.byMe
 	test.Tap(v.peopleB)
