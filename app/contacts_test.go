@@ -86,6 +86,17 @@ func TestPeopleAndMyCode(t *testing.T) {
 	}
 	mustContain(t, "my code", labelTexts(c.mine.content), "My code", "Copy my code")
 	assertScreenNormalized(t, u, "my-code")
+
+	// The Share tab reads a code from a picture too, and names the contact.
+	tapTab(t, u, tabShare)
+	u.share.grantee.readQR(codePath)
+	u.bg.Wait()
+	if u.share.grantee.entry.Text != friend.Info().DID || u.share.grantee.hint.Text != "Contact: Zoe (sister)" {
+		t.Fatalf("share picker: %q, %q", u.share.grantee.entry.Text, u.share.grantee.hint.Text)
+	}
+	u.share.grantee.readQR(linkPath)
+	u.bg.Wait()
+	mustContain(t, "share picker", u.share.grantee.hint.Text, "not a Health Wallet contact code")
 }
 
 // TestReshareTellsUsageIsLogged: a family member re-sharing a received
