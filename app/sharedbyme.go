@@ -504,6 +504,7 @@ func (p *sharePage) endRevoke(err error, when time.Time, tx string) {
 	}
 	p.step.Importance = widget.SuccessImportance
 	p.step.SetText("The registry confirmed the revocation at " + dateTime(when) + " (transaction " + shortHash(tx) + ").")
+	p.where.set(wallet.ShareAvailability{Inactive: "revoked"})
 	if p.onChange != nil {
 		p.onChange()
 	}

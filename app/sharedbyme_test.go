@@ -95,6 +95,9 @@ func TestSharedByMeAccessLogAndRevoke(t *testing.T) {
 	if !p.revoke.Disabled() {
 		t.Fatal("Revoke still enabled")
 	}
+	if p.where.where.Text != "Nobody can open it any more: it is revoked." || p.where.warning.Visible() {
+		t.Fatalf("where after revoke: %q, warning shown %v", p.where.where.Text, p.where.warning.Visible())
+	}
 	if g, _ := u.openWallet().FindGrant(issued.Record.Hash); g.RevokedAt.IsZero() || g.RevokeTx == "" {
 		t.Fatalf("wallet grant after revoke: %+v", g)
 	}
