@@ -295,6 +295,8 @@ func (p *receivedPage) submitDelegate() {
 		who := issued.Record.Grantee
 		if c, ok := f.grantee.contact(who); ok {
 			who = c.Name + " (" + shortDID(who) + ")"
+		} else {
+			who = someoneNew(shortDID(who))
 		}
 		f.result = p.u.newShareResult("Re-shared", issued, png, qrText, who, nil, p.back)
 		f.result.showWhere(wallet.ShareAvailability{Upstream: true})
