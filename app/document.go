@@ -23,7 +23,7 @@ import (
 )
 
 // viewerGrace is how long a document handed to the system viewer stays in
-// disk (or until the wallet locks, whichever comes first): long enough for
+// the memory-backed folder (or until the wallet locks, whichever comes first): long enough for
 // the viewer to open it, short enough that the plaintext does not linger.
 const viewerGrace = time.Minute
 
