@@ -139,13 +139,15 @@ func (n *Node) FetchFrom(ctx context.Context, ref ObjectRef, p peer.AddrInfo, w 
 	return err
 }
 
-// ping reports whether p answers a libp2p ping within PingTimeout.
+// ping reports whether p answers a libp2p ping within PingTimeout, also
+// over a relayed (limited) connection. Any answer counts, a refusal of the
+// ping protocol too: only silence until the timeout says p is gone.
 func (n *Node) ping(ctx context.Context, p peer.ID) bool {
-	pctx, cancel := context.WithTimeout(ctx, PingTimeout)
+	pctx, cancel := context.WithTimeout(network.WithAllowLimitedConn(ctx, "healthwallet liveness ping"), PingTimeout)
 	defer cancel()
 	select {
 	case r := <-ping.Ping(pctx, n.host, p):
-		return r.Error == nil
+		return r.Error == nil || pctx.Err() == nil
 	case <-pctx.Done():
 		return false
 	}
