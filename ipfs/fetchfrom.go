@@ -102,6 +102,7 @@ func (n *Node) FetchFrom(ctx context.Context, ref ObjectRef, p peer.AddrInfo, w 
 	clock.Store(start.UnixNano())
 	answered := make(chan bool, 1)
 	pinging := false
+	var heard time.Time // the last answer to a ping: one ping per quiet spell
 	go func() {
 		t := time.NewTicker(disconnectCheck)
 		defer t.Stop()
@@ -113,6 +114,9 @@ func (n *Node) FetchFrom(ctx context.Context, ref ObjectRef, p peer.AddrInfo, w 
 			case <-t.C:
 			case ok := <-answered:
 				pinging = false
+				if ok {
+					heard = time.Now()
+				}
 				if !ok && time.Since(time.Unix(0, clock.Load())) > PingTimeout {
 					_ = nw.ClosePeer(p.ID)
 					cancel(&ClosedError{Peer: p.ID, After: time.Since(start), Unanswered: true})
@@ -123,7 +127,7 @@ func (n *Node) FetchFrom(ctx context.Context, ref ObjectRef, p peer.AddrInfo, w 
 				cancel(&ClosedError{Peer: p.ID, After: time.Since(start)})
 				return
 			}
-			if !pinging && time.Since(time.Unix(0, clock.Load())) > quietAfter {
+			if !pinging && time.Since(time.Unix(0, clock.Load())) > quietAfter && time.Since(heard) > quietAfter {
 				pinging = true
 				go func() { answered <- n.ping(fctx, p.ID) }()
 			}
