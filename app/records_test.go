@@ -2,8 +2,10 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -35,15 +37,34 @@ func TestImportSearchAndFilterRecords(t *testing.T) {
 	importFixture(t, u, "Liz_Conn")
 	w := u.openWallet()
 	all, _ := w.Records(wallet.Filter{})
-	if len(all) == 0 || v.list.Length() != len(all) {
-		t.Fatalf("list shows %d of %d records", v.list.Length(), len(all))
+	if len(all) == 0 {
+		t.Fatal("no records")
 	}
 	mustContain(t, "import result", v.importResult.Text, "liz.json:", "added, 0 updated, 0 unchanged.")
-	if v.count.Text != strconv.Itoa(len(all))+" records" {
-		t.Fatalf("count %q", v.count.Text)
+	// The tab opens on the summary.
+	if v.chips.selected != chipSummary || v.count.Text != "Summary of "+strconv.Itoa(len(all))+" records" {
+		t.Fatalf("opened on %q: %q", v.chips.selected, v.count.Text)
+	}
+	// All records but billing, then with billing.
+	v.chips.choose(chipAll)
+	billing, _ := w.Records(wallet.Filter{Category: fhir.Billing})
+	if len(billing) == 0 || v.list.Length() != len(all)-len(billing) ||
+		v.count.Text != fmt.Sprintf("%d records; %d billing records hidden", len(all)-len(billing), len(billing)) {
+		t.Fatalf("without billing: %d rows, %q", v.list.Length(), v.count.Text)
+	}
+	for _, r := range v.shown {
+		if r.Category == fhir.Billing {
+			t.Fatalf("billing record %q listed", r.Summary)
+		}
+	}
+	if shows(u.win.Canvas().Content(), categoryName(fhir.Billing)+" ") {
+		t.Fatal("a Billing chip while billing is hidden")
+	}
+	test.Tap(v.showBilling)
+	if v.list.Length() != len(all) || v.count.Text != strconv.Itoa(len(all))+" records" {
+		t.Fatalf("with billing: %d rows, count %q", v.list.Length(), v.count.Text)
 	}
 	assertScreen(t, u, "records")
-
 	// Importing the same file again changes nothing.
 	importFixture(t, u, "Liz_Conn")
 	mustContain(t, "second import", v.importResult.Text, "0 added, 0 updated, "+strconv.Itoa(countNonDup(all))+" unchanged")
@@ -69,9 +90,15 @@ func TestImportSearchAndFilterRecords(t *testing.T) {
 	test.Type(v.search, needle)
 	check(wallet.Filter{Text: needle})
 	v.clearFilters()
-	v.typeFilter.SetSelected("Observation")
+	// The type filter speaks plain words.
+	if slices.Contains(v.typeFilter.Options, "Observation") || !slices.Contains(v.typeFilter.Options, "Visit") {
+		t.Fatalf("type choices %v", v.typeFilter.Options)
+	}
+	v.typeFilter.SetSelected("Result or measurement")
 	check(wallet.Filter{Type: "Observation"})
-	v.catFilter.SetSelected(categoryName(fhir.Vitals))
+	// A chip per category, with its count.
+	vitals, _ := w.Records(wallet.Filter{Category: fhir.Vitals})
+	test.Tap(tappable(t, u, fmt.Sprintf("Vital signs %d", len(vitals))))
 	check(wallet.Filter{Type: "Observation", Category: fhir.Vitals})
 	v.clearFilters()
 	test.Type(v.from, "2015-01-01")
@@ -84,6 +111,10 @@ func TestImportSearchAndFilterRecords(t *testing.T) {
 	}
 	check(wallet.Filter{From: "2015-01-01"})
 	v.clearFilters()
+	if v.chips.selected != chipSummary {
+		t.Fatalf("after clearing: %q", v.chips.selected)
+	}
+	v.chips.choose(chipAll)
 	if v.list.Length() != len(all) {
 		t.Fatalf("after clearing: %d rows", v.list.Length())
 	}
@@ -118,7 +149,16 @@ func TestImportSMARTHealthCardShowsIssuerAndResult(t *testing.T) {
 	}
 	v.list.Select(0)
 	u.bg.Wait()
-	mustContain(t, "record detail", markup(u), "Verified", "verified")
+	// One line says who issued it; the details are one tap away.
+	mustContain(t, "record detail", markup(u), "Verified: issued by SMART Health Cards example issuer (2022)")
+	cd := v.detail.cardDetails
+	if cd == nil || cd.Items[0].Open {
+		t.Fatal("card details shown before asking")
+	}
+	test.Tap(tappable(t, u, "Card details"))
+	if !cd.Items[0].Open || !strings.Contains(cd.Items[0].Detail.(*widget.Label).Text, "https://spec.smarthealth.cards/examples/issuer): verified") {
+		t.Fatal("card details not shown when asked")
+	}
 
 	// A tampered card is refused with its reason, and nothing is added.
 	before := len(v.all)
