@@ -80,6 +80,8 @@ type recordBrowser struct {
 	// open shows a record; group are the records it stands for (a
 	// medication's prescriptions, a test's results), newest first.
 	open func(r wallet.Record, group []wallet.Record)
+	// order sorts the records; byDateThenSummary unless set.
+	order func(a, b wallet.Record) int
 }
 
 // Chip keys beyond the categories.
@@ -242,7 +244,11 @@ func (v *recordBrowser) clearFilters() {
 // setRecords replaces the loaded records, the filter choices and the
 // summary.
 func (v *recordBrowser) setRecords(recs []wallet.Record) {
-	slices.SortStableFunc(recs, byDateThenSummary)
+	order := v.order
+	if order == nil {
+		order = byDateThenSummary
+	}
+	slices.SortStableFunc(recs, order)
 	v.all = recs
 	v.shown = make([]wallet.Record, 0, len(recs))
 	types := map[string]bool{}

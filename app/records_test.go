@@ -9,10 +9,12 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/healthwallet/healthwallet/internal/fixtures"
 	"github.com/healthwallet/healthwallet/wallet"
 	"github.com/healthwallet/healthwallet/wallet/fhir"
 )
@@ -195,5 +197,75 @@ func TestImportBytes(t *testing.T) {
 	}
 	if _, err := importBytes(ctx, b, "junk.bin", []byte("\x00\x01junk"), nil); err == nil {
 		t.Fatal("junk imported")
+	}
+}
+
+// TestReceivedShareSearchAndFilters: a received share's records have the
+// search, chips and filters of one's own records (the same component), and
+// a filtered row opens the resource it shows.
+func TestReceivedShareSearchAndFilters(t *testing.T) {
+	u := openTestWallet(t, Options{})
+	data, err := fixtures.Named("Tristan_Gleason").Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := wallet.GrantRecord{Hash: strings.Repeat("ab", 32), Issuer: "0x" + strings.Repeat("12", 20), Summary: "everything",
+		Links: 1, Operations: "[read export]", NotBefore: u.now().Add(-time.Hour), ExpiresAt: u.now().Add(72 * time.Hour)}
+	p := u.newReceivedPage(g, data)
+	u.win.SetContent(p.content)
+	b := p.browser
+	doc, _ := fhir.Parse(data)
+	if len(b.all) != len(doc.Resources) || b.all[0].Type != "Patient" || b.chips.selected != chipAll {
+		t.Fatalf("%d of %d records, first %s, chip %q", len(b.all), len(doc.Resources), b.all[0].Type, b.chips.selected)
+	}
+	// Billing is hidden here too, until asked for.
+	claims := 0
+	for _, r := range doc.Resources {
+		if r.Type == "Claim" || r.Type == "ExplanationOfBenefit" {
+			claims++
+		}
+	}
+	if claims == 0 || p.list.Length() != len(doc.Resources)-claims {
+		t.Fatalf("%d rows, %d resources, %d claims", p.list.Length(), len(doc.Resources), claims)
+	}
+	// Search, then a category chip, then a kind.
+	test.Type(b.search, "hemoglobin a1c")
+	if p.list.Length() == 0 {
+		t.Fatal("no HbA1c found")
+	}
+	for _, r := range b.shown {
+		if !strings.Contains(strings.ToLower(r.Summary), "hemoglobin a1c") {
+			t.Fatalf("search let through %q", r.Summary)
+		}
+	}
+	b.search.SetText("")
+	labs := 0
+	for _, r := range b.all {
+		if r.Category == fhir.Labs {
+			labs++
+		}
+	}
+	test.Tap(tappable(t, u, fmt.Sprintf("Lab results %d", labs)))
+	if p.list.Length() != labs {
+		t.Fatalf("lab chip: %d rows, want %d", p.list.Length(), labs)
+	}
+	b.typeFilter.SetSelected(fhir.PlainType("DiagnosticReport"))
+	for _, r := range b.shown {
+		if r.Type != "DiagnosticReport" || r.Category != fhir.Labs {
+			t.Fatalf("filters let through %s %s", r.Type, r.Category)
+		}
+	}
+	test.Type(b.from, "2006")
+	if p.list.Length() == 0 {
+		t.Fatal("no lab report in 2006")
+	}
+	assertScreen(t, u, "records-received")
+	// A row of the filtered list opens the resource it shows.
+	want := b.shown[0]
+	p.list.Select(0)
+	u.bg.Wait()
+	res := p.resources[receivedIndex(want)]
+	if res.Type != "DiagnosticReport" || fhir.IndexOf(res, nil).Summary != want.Summary || p.detail.title.Text != want.Name {
+		t.Fatalf("opened %s %q for %q", res.Type, p.detail.title.Text, want.Summary)
 	}
 }
