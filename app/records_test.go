@@ -152,7 +152,11 @@ func TestImportSMARTHealthCardShowsIssuerAndResult(t *testing.T) {
 	v.list.Select(0)
 	u.bg.Wait()
 	// One line says who issued it; the details are one tap away.
-	mustContain(t, "record detail", markup(u), "Verified: issued by SMART Health Cards example issuer (2022)")
+	if c := v.detail.card; c == nil || !c.Visible() || c.Text != "Verified: issued by SMART Health Cards example issuer (2022)" ||
+		c.Importance != widget.SuccessImportance {
+		t.Fatalf("card line %v", c)
+	}
+	mustContain(t, "record detail", markup(u), "Verified: issued by")
 	cd := v.detail.cardDetails
 	if cd == nil || cd.Items[0].Open {
 		t.Fatal("card details shown before asking")
