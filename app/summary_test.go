@@ -75,6 +75,22 @@ func TestSummaryHome(t *testing.T) {
 	if strings.Contains(m, ">Billing ") || strings.Contains(m, "Claim") {
 		t.Fatal("billing shown on the summary")
 	}
+	// Every row keeps its value and date whole; only the name gives way.
+	abs := fyne.CurrentApp().Driver().AbsolutePositionForObject
+	for _, o := range v.summary.Objects {
+		if r, ok := o.(*summaryRow); ok {
+			right := abs(r).X + r.Size().Width
+			for _, l := range []*widget.Label{r.row.value, r.row.date} {
+				if l.Size().Width < l.MinSize().Width || abs(l).X+l.Size().Width > right+0.5 {
+					t.Fatalf("%q: %q cut off (%v of %v, row %v)", r.row.summary.Text, l.Text, l.Size(), l.MinSize(), r.Size())
+				}
+			}
+			name := r.row.summary
+			if abs(name).X+name.Size().Width > abs(r.row.value).X+0.5 {
+				t.Fatalf("%q runs under its value", name.Text)
+			}
+		}
+	}
 	assertScreen(t, u, "summary")
 
 	// A tap opens the medication: dose, prescriber, reason, its history.
