@@ -485,6 +485,7 @@ type recordRow struct {
 	meta    *widget.Label
 	value   *widget.Label
 	date    *widget.Label
+	box     *fyne.Container // laid out by rowLayout, once rendered
 }
 
 func newRecordRow() *recordRow {
@@ -538,8 +539,8 @@ func (r *recordRow) show(name, meta, value, flag, date string, icon fyne.Resourc
 	if r.icon.Resource != icon {
 		r.icon.SetResource(icon)
 	}
-	if relayout {
-		r.Refresh()
+	if relayout && r.box != nil { // only the layout: the labels refreshed themselves
+		r.box.Layout.Layout(r.box.Objects, r.box.Size())
 	}
 }
 
@@ -566,7 +567,8 @@ func setText(l *widget.Label, s string) bool {
 func (r *recordRow) CreateRenderer() fyne.WidgetRenderer {
 	text := container.New(&tightVBox{}, r.summary, r.meta)
 	right := container.New(&tightVBox{}, r.value, r.date)
-	return widget.NewSimpleRenderer(container.New(&rowLayout{}, r.icon, text, right))
+	r.box = container.New(&rowLayout{}, r.icon, text, right)
+	return widget.NewSimpleRenderer(r.box)
 }
 
 // rowLayout lays out a row: an icon, the text taking what is left, and a
