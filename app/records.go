@@ -207,12 +207,14 @@ func (v *recordBrowser) apply() {
 	}
 	v.list.UnselectAll()
 	v.chips.Refresh()
+	var show fyne.CanvasObject = v.list
 	if v.chips.selected == chipSummary {
-		v.body.Objects = []fyne.CanvasObject{v.summary}
-	} else {
-		v.body.Objects = []fyne.CanvasObject{v.list}
+		show = v.summary
 	}
-	v.body.Refresh()
+	if v.body.Objects[0] != show { // a swap; the list refreshes below
+		v.body.Objects = []fyne.CanvasObject{show}
+		v.body.Refresh()
+	}
 	v.list.Refresh()
 	total := len(v.all)
 	switch {
