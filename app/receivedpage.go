@@ -242,9 +242,11 @@ func (p *receivedPage) showDelegate() {
 	}
 	limit := wrapped("A re-share ends by " + dateTime(p.grant.ExpiresAt) + " at the latest, and covers no more than you received.")
 	limit.Importance = widget.LowImportance
+	logged := wrapped(reshareNotice)
+	logged.Importance = widget.WarningImportance
 	cancel := widget.NewButton("Cancel", p.u.act(p.back))
 	p.show(container.NewScroll(container.NewPadded(container.NewVBox(
-		heading("Re-share"), limit,
+		heading("Re-share"), limit, logged,
 		section("With whom", f.grantee.content),
 		section("Which categories", catBox),
 		section("For how long", f.terms.content),
@@ -313,8 +315,11 @@ func (p *receivedPage) submitDelegate() {
 		who := issued.Record.Grantee
 		if c, ok := f.grantee.contact(who); ok {
 			who = c.Name + " (" + shortDID(who) + ")"
+		} else {
+			who = someoneNew(shortDID(who))
 		}
 		f.result = p.u.newShareResult("Re-shared", issued, png, qrText, who, nil, p.back)
+		f.result.showWhere(wallet.ShareAvailability{Upstream: true})
 		p.show(f.result.content)
 	})
 }
