@@ -42,8 +42,9 @@ const (
 //   - share-form: the share form with some categories ticked; share also
 //     fills in $HW_SCREENSHOT_TO and shares, showing the QR code;
 //   - shared-by-me: the share with the longest access log;
-//   - shared-with-me: the grants received, none opened;
 //   - received: the newest grant received, opened;
+//   - shared-with-me: the same, and in it the latest Hemoglobin A1c result
+//     (else the latest lab result with a value);
 //   - refusal: $HW_SCREENSHOT_LINK pasted into Shared with me and
 //     redeemed (a revoked grant, so refused).
 //
@@ -91,6 +92,10 @@ func driveForScreenshot(u *UI) {
 			time.Sleep(time.Second) // the tab loads in the background
 		}
 		fyne.DoAndWait(func() { driveTab(u, name) })
+		if name == tabWithMe {
+			wait(func() bool { return u.withMe.page != nil && len(u.withMe.page.browser.all) > 0 })
+			fyne.DoAndWait(func() { openReceivedResult(u.withMe.page) })
+		}
 	}()
 }
 
@@ -142,7 +147,7 @@ func driveTab(u *UI, name string) {
 			}
 		}
 		u.byMe.open(best)
-	case shotReceived:
+	case tabWithMe, shotReceived:
 		u.withMe.list.Select(0)
 	case shotRefusal:
 		u.withMe.link.SetText(os.Getenv("HW_SCREENSHOT_LINK"))
@@ -215,4 +220,20 @@ func summaryItem(recs []wallet.Record, name string) (wallet.Record, []wallet.Rec
 		}
 	}
 	return wallet.Record{}, nil, false
+}
+
+// openReceivedResult opens, in a received share, the latest Hemoglobin A1c
+// result, else the latest lab result with a value.
+func openReceivedResult(p *receivedPage) {
+	recs := slices.Clone(p.browser.all)
+	slices.SortStableFunc(recs, byDateThenSummary)
+	i := slices.IndexFunc(recs, func(r wallet.Record) bool {
+		return r.Number != nil && strings.Contains(strings.ToLower(r.Summary), "a1c")
+	})
+	if i < 0 {
+		i = slices.IndexFunc(recs, func(r wallet.Record) bool { return r.Number != nil && r.Category == fhir.Labs })
+	}
+	if i >= 0 {
+		p.openResource(receivedIndex(recs[i]))
+	}
 }

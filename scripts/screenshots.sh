@@ -7,18 +7,20 @@
 # It builds the app with -tags screenshots (and "screenshots mobile"): that
 # build alone unlocks from $HW_PASSPHRASE and opens the screen named by
 # $HW_SCREENSHOT (see app/screenshot.go). The wallets shown are made here
-# with the CLI: a patient with Synthea records and a SMART Health Card, who
-# has shared with a specialist (who redeemed) and with a family member (a
-# grant since revoked), all on a throwaway local devnet.
+# with the CLI, all on a throwaway local devnet: a patient (Darron Feeney,
+# a Synthea patient) who has shared with a specialist (who redeemed) and
+# with a family member (a grant since revoked, which the family member's
+# app then tries to redeem); the family member holds a SMART Health Card.
+# Each wallet knows the others by name (app contacts).
 #
 # Needs: cgo toolchain with GL/X11 headers (and EGL/GLES for the phone
-# build), xvfb-run (Debian xvfb), import (ImageMagick), xdotool. Nothing is
-# left running; the wallets are deleted.
+# build), xvfb-run (Debian xvfb), import (ImageMagick), xdotool, jq.
+# Nothing is left running; the wallets are deleted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$(realpath -m "${1:-docs}")
 mkdir -p "$out"
-for tool in xvfb-run import xdotool; do
+for tool in xvfb-run import xdotool jq; do
 	command -v "$tool" >/dev/null || { echo "screenshots.sh needs $tool" >&2; exit 1; }
 done
 
@@ -61,24 +63,33 @@ export HW_RELAY
 HW_RELAY=$(json url "$tmp/relay.out")
 
 patient="$tmp/patient" specialist="$tmp/specialist" family="$tmp/family"
-"$hw" --home "$patient" init >/dev/null
+"$hw" --home "$patient" init --json >"$tmp/patient.json"
 "$hw" --home "$specialist" init --json >"$tmp/specialist.json"
 "$hw" --home "$family" init --json >"$tmp/family.json"
-cp -r wallet/shc/testdata "$patient/trust"
-gunzip -c testdata/fhir/synthea/Marguerita_Reilly_*.json.gz >"$tmp/marguerita-reilly.json"
-"$hw" --home "$patient" import "$tmp/marguerita-reilly.json" \
-	wallet/shc/testdata/spec-examples/example-00-e-file.smart-health-card >/dev/null
+did() { jq -r .did "$tmp/$1.json"; }
+gunzip -c testdata/fhir/synthea/Darron_Feeney_*.json.gz >"$tmp/darron-feeney.json"
+"$hw" --home "$patient" import "$tmp/darron-feeney.json" >/dev/null
+cp -r wallet/shc/testdata "$family/trust"
+"$hw" --home "$family" import wallet/shc/testdata/spec-examples/example-00-e-file.smart-health-card >/dev/null
+
+# Whom each wallet knows by name ($HW_SCREENSHOT_CONTACTS of the app).
+contacts_of() {
+	case $1 in
+	"$patient") printf 'Dr Ana Ruiz=%s\nSam Feeney=%s\n' "$(did specialist)" "$(did family)" ;;
+	"$specialist" | "$family") printf 'Darron Feeney=%s\n' "$(did patient)" ;;
+	esac
+}
 
 "$hw" --home "$patient" node --listen /ip4/127.0.0.1/tcp/0 --json >"$tmp/node.out" 2>"$tmp/node.out.err" &
 node=$!
 pids+=($node)
 wait_for "$tmp/node.out"
-link=$("$hw" --home "$patient" grant --to "$(json did "$tmp/specialist.json")" \
+link=$("$hw" --home "$patient" grant --to "$(did specialist)" \
 	--category labs --category medications --category allergies --for 7d --delegable 1 2>/dev/null)
 "$hw" --home "$specialist" redeem "$link" >/dev/null 2>&1
-"$hw" --home "$patient" grant --to "$(json did "$tmp/family.json")" --category immunizations --for 24h >/dev/null 2>&1
-family_grant=$("$hw" --home "$patient" grants --json | sed -n 's/.*"id": "\([a-z0-9]*\)".*/\1/p' | head -1)
-"$hw" --home "$patient" revoke "$family_grant" >/dev/null 2>&1
+"$hw" --home "$patient" grant --to "$(did family)" --category immunizations --category labs --for 24h --json >"$tmp/family-grant.json" 2>/dev/null
+family_link=$(jq -r .link "$tmp/family-grant.json")
+"$hw" --home "$patient" revoke "$(jq -r .id "$tmp/family-grant.json")" >/dev/null 2>&1
 kill "$node"
 wait "$node" 2>/dev/null || true
 
@@ -91,7 +102,8 @@ shot() {
 	local layout=$1 home=$2 screen=$3 file="$1-$3.png"
 	local bin="$tmp/hw-desktop" geometry=1000x700 resize=100%
 	if [ "$layout" = phone ]; then bin="$tmp/hw-phone" geometry=780x1560 resize=50%; fi
-	HW_SCREENSHOT=$screen HW_SCREENSHOT_TO=$(json did "$tmp/family.json") FYNE_SCALE=$([ "$layout" = phone ] && echo 2 || echo 1) \
+	HW_SCREENSHOT=$screen HW_SCREENSHOT_TO=$(did family) HW_SCREENSHOT_LINK=$family_link \
+		HW_SCREENSHOT_CONTACTS=$(contacts_of "$home") FYNE_SCALE=$([ "$layout" = phone ] && echo 2 || echo 1) \
 		xvfb-run -a -s "-screen 0 ${geometry}x24" bash -c '
 			"$0" --home "$1" >"$3.log" 2>&1 &
 			app=$!
@@ -113,11 +125,16 @@ echo "screenshots…"
 for layout in desktop phone; do
 	shot $layout "$tmp/new" welcome
 	shot $layout "$patient" unlock
+	shot $layout "$patient" summary
 	shot $layout "$patient" records
-	shot $layout "$patient" detail
+	shot $layout "$patient" medication
+	shot $layout "$patient" result
+	shot $layout "$family" detail
 	shot $layout "$patient" share-form
 	shot $layout "$patient" share
 	shot $layout "$patient" shared-by-me
 	shot $layout "$specialist" shared-with-me
+	shot $layout "$specialist" received
+	shot $layout "$family" refusal
 	shot $layout "$patient" settings
 done
