@@ -22,6 +22,7 @@ import (
 	fyneapp "fyne.io/fyne/v2/app"
 
 	"github.com/healthwallet/healthwallet/assets"
+	"github.com/healthwallet/healthwallet/internal/memlimit"
 )
 
 // ID is the application ID (also in FyneApp.toml).
@@ -75,6 +76,7 @@ func walletHome(home, goos string, storage func() string) string {
 // the quit run on the main loop; if the driver has already stopped, the
 // lock after ShowAndRun still runs, window untouched.
 func Run(home string) error {
+	memlimit.Apply(memlimit.App)
 	a := fyneapp.NewWithID(ID)
 	a.SetIcon(Icon)
 	home = walletHome(home, runtime.GOOS, func() string { return a.Storage().RootURI().Path() })

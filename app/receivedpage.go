@@ -138,7 +138,7 @@ func (p *receivedPage) openResource(i int) {
 	p.detail = p.u.newDetailView(func(context.Context) (fhir.Resource, error) { return res, nil },
 		[]fhir.Field{{Label: "Filed under", Value: categoryName(p.records[i].Category)}})
 	back := widget.NewButtonWithIcon("Back to the shared records", theme.NavigateBackIcon(), p.u.act(p.back))
-	p.show(container.NewBorder(back, nil, nil, nil, p.detail.content))
+	p.show(container.NewBorder(back, p.u.documentView(res, p.resources, p.grant.AllowsExport()), nil, nil, p.detail.content))
 }
 
 func (p *receivedPage) show(o fyne.CanvasObject) {

@@ -45,8 +45,10 @@ func (w *Wallet) trust() (*shc.Trust, error) {
 // a verified card's FHIR Bundle is imported with the verification result on
 // every record. A card its issuer revoked is imported marked "revoked" and
 // reported with an error wrapping shc.ErrRevoked; a card that fails
-// verification is not imported, and the error says why.
-func (w *Wallet) ImportSHC(ctx context.Context, file string, data []byte) (ImportResult, error) {
+// verification is not imported, and the error says why. A card about
+// another person than the wallet's own is refused as ImportFHIR refuses a
+// file (opts: OtherPatient).
+func (w *Wallet) ImportSHC(ctx context.Context, file string, data []byte, opts ...ImportOptions) (ImportResult, error) {
 	res := ImportResult{File: file, PerType: map[string]int{}}
 	jwss, err := shc.Decode(data)
 	if err != nil {
@@ -73,10 +75,14 @@ func (w *Wallet) ImportSHC(ctx context.Context, file string, data []byte) (Impor
 			problems = append(problems, fmt.Errorf("card %d of %d: %w", i+1, len(jwss), err))
 			continue
 		}
-		one, err := w.importDocument(ctx, doc, Source{File: file, Kind: "smart-health-card", BundleID: card.RID}, info)
+		one, err := w.importDocument(ctx, doc, Source{File: file, Kind: "smart-health-card", BundleID: card.RID}, info, importOptions(opts))
 		if err != nil {
 			return res, err
 		}
+		if one.Claimed != nil {
+			res.Claimed = one.Claimed
+		}
+		res.Others = append(res.Others, one.Others...)
 		res.Added += one.Added
 		res.Updated += one.Updated
 		res.Unchanged += one.Unchanged

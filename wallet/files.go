@@ -36,8 +36,9 @@ var attachmentTypes = map[string]string{
 
 // ImportFile imports one file of any supported kind, choosing by content:
 // FHIR JSON, a SMART Health Card (file or shc:/ text), a PDF or an image.
-// progress, if not nil, follows large attachments.
-func (w *Wallet) ImportFile(ctx context.Context, path string, progress ipfs.Progress) (ImportResult, error) {
+// progress, if not nil, follows large attachments. opts apply to FHIR
+// files and cards (see ImportFHIR: one patient per wallet).
+func (w *Wallet) ImportFile(ctx context.Context, path string, progress ipfs.Progress, opts ...ImportOptions) (ImportResult, error) {
 	name := filepath.Base(path)
 	f, err := os.Open(path)
 	if err != nil {
@@ -65,9 +66,9 @@ func (w *Wallet) ImportFile(ctx context.Context, path string, progress ipfs.Prog
 	trimmed := bytes.TrimSpace(data)
 	switch {
 	case bytes.HasPrefix(trimmed, []byte("shc:/")) || bytes.Contains(trimmed[:min(len(trimmed), 200)], []byte(`"verifiableCredential"`)) || looksLikeJWS(trimmed):
-		return w.ImportSHC(ctx, name, data)
+		return w.ImportSHC(ctx, name, data, opts...)
 	case bytes.HasPrefix(trimmed, []byte("{")):
-		return w.ImportFHIR(ctx, name, data)
+		return w.ImportFHIR(ctx, name, data, opts...)
 	}
 	return ImportResult{File: name}, fmt.Errorf("%s: %w (looks like %s)", name, ErrUnsupportedFile, ctype)
 }
@@ -115,7 +116,7 @@ func (w *Wallet) ImportAttachment(ctx context.Context, name, ctype string, r io.
 	}
 	docRef := documentReference(name, ctype, size, digest, date, ref)
 	doc := &fhir.Document{Kind: "file", Resources: []fhir.Resource{docRef}}
-	out, err := w.importDocument(ctx, doc, Source{File: name, Kind: "file"}, nil)
+	out, err := w.importDocument(ctx, doc, Source{File: name, Kind: "file"}, nil, ImportOptions{})
 	if err != nil {
 		w.DeleteObject(objID)
 		return res, err

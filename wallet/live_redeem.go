@@ -166,7 +166,7 @@ func (w *Wallet) RefreshReceived(ctx context.Context, opts RedeemOptions) ([]Liv
 	for _, g := range todo {
 		u, err := w.refreshOne(ctx, node, keys, g, providerTimeout(opts))
 		if err != nil {
-			errs = append(errs, fmt.Errorf("live grant %s: %w", g.ID, err))
+			errs = append(errs, fmt.Errorf("live grant %s: %w", g.ID, &SharedByError{Sharer: g.Issuer, Err: err}))
 			continue
 		}
 		if u != nil {

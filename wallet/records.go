@@ -31,6 +31,9 @@ type Record struct {
 	Imported   time.Time   `json:"imported"`
 	// Card is set for resources that came in a SMART Health Card.
 	Card *CardInfo `json:"card,omitempty"`
+	// Whose is the family member a record is about, for records imported
+	// with ImportOptions.OtherPatient; nil for the wallet's own patient.
+	Whose *Person `json:"whose,omitempty"`
 }
 
 // Source says where a record came from.
@@ -66,6 +69,29 @@ type ImportResult struct {
 	// stands).
 	Live      int    `json:"live,omitempty"`
 	LiveError string `json:"liveError,omitempty"`
+	// Claimed is set when this import made the file's Patient the
+	// wallet's own (the first Patient imported).
+	Claimed *Person `json:"claimed,omitempty"`
+	// Others are the family members whose records this import added
+	// (ImportOptions.OtherPatient).
+	Others []Person `json:"others,omitempty"`
+}
+
+// ImportOptions tune an import.
+type ImportOptions struct {
+	// OtherPatient imports a file about someone other than the wallet's
+	// own patient as a family member's records, each tagged with whose it
+	// is (Record.Whose). Without it such a file is refused with an
+	// *OtherPatientError.
+	OtherPatient bool
+}
+
+func importOptions(opts []ImportOptions) ImportOptions {
+	var o ImportOptions
+	for _, x := range opts {
+		o.OtherPatient = o.OtherPatient || x.OtherPatient
+	}
+	return o
 }
 
 // dedupEntry is the Dedup bucket's value.
@@ -100,20 +126,44 @@ type pending struct {
 // ImportFHIR imports a FHIR R4 JSON Bundle or resource. Every resource
 // becomes a record; a resource already in the wallet (same type and id) is
 // left alone if unchanged and updated if changed.
-func (w *Wallet) ImportFHIR(ctx context.Context, file string, data []byte) (ImportResult, error) {
+//
+// The file's Patients are compared with the wallet's own patient (see
+// [SamePerson]): the first Patient ever imported becomes the wallet's own
+// (ImportResult.Claimed), and a file about another person is refused, with
+// nothing imported, by an *OtherPatientError, unless opts say
+// OtherPatient. A file without a Patient is imported as it is.
+func (w *Wallet) ImportFHIR(ctx context.Context, file string, data []byte, opts ...ImportOptions) (ImportResult, error) {
 	doc, err := fhir.Parse(data)
 	if err != nil {
 		return ImportResult{File: file}, fmt.Errorf("%s: %w", file, err)
 	}
 	src := Source{File: file, Kind: doc.Kind, BundleID: doc.BundleID}
-	return w.importDocument(ctx, doc, src, nil)
+	return w.importDocument(ctx, doc, src, nil, importOptions(opts))
 }
 
-func (w *Wallet) importDocument(ctx context.Context, doc *fhir.Document, src Source, card *CardInfo) (ImportResult, error) {
+func (w *Wallet) importDocument(ctx context.Context, doc *fhir.Document, src Source, card *CardInfo, opts ImportOptions) (ImportResult, error) {
 	res := ImportResult{File: src.File, PerType: map[string]int{}, Card: card}
 	cat, err := w.Catalog()
 	if err != nil {
 		return res, err
+	}
+	own, hasOwn, err := w.OwnPatient()
+	if err != nil {
+		return res, err
+	}
+	var ownp *Person
+	if hasOwn {
+		ownp = &own
+	}
+	people, err := planPatients(src.File, doc, ownp, opts.OtherPatient)
+	if err != nil {
+		return res, err
+	}
+	claim := func(tx *catalog.Tx) error {
+		if people.claim == nil {
+			return nil
+		}
+		return claimPatient(tx, src.File, *people.claim)
 	}
 	store, err := w.objectStore()
 	if err != nil {
@@ -125,7 +175,8 @@ func (w *Wallet) importDocument(ctx context.Context, doc *fhir.Document, src Sou
 	var todo []*pending
 	seen := map[catalog.ID]bool{}
 	err = cat.View(func(tx *catalog.Tx) error {
-		for _, r := range doc.Resources {
+		for i := range doc.Resources {
+			r := &doc.Resources[i]
 			content := r.JSON()
 			identity := "fhir:" + r.Type + "/" + r.ID
 			if r.ID == "" {
@@ -145,7 +196,8 @@ func (w *Wallet) importDocument(ctx context.Context, doc *fhir.Document, src Sou
 				continue // the same resource twice in one file
 			}
 			seen[p.dedupID] = true
-			p.rec = Record{Index: fhir.IndexOf(r, resolve), Source: src, Imported: now, Card: card}
+			p.rec = Record{Index: fhir.IndexOf(*r, resolve), Source: src, Imported: now, Card: card}
+			p.rec.Whose = people.tag(r, p.rec.Subject, resolve)
 			if b, err := tx.Get(catalog.Dedup, p.dedupID); err == nil {
 				var d dedupEntry
 				if json.Unmarshal(b, &d) == nil {
@@ -169,8 +221,15 @@ func (w *Wallet) importDocument(ctx context.Context, doc *fhir.Document, src Sou
 		}
 		return nil
 	})
-	if err != nil || len(todo) == 0 {
+	if err != nil {
 		return res, err
+	}
+	if len(todo) == 0 {
+		if err := cat.Update(claim); err != nil {
+			return res, err
+		}
+		res.Claimed, res.Others = people.claim, people.others
+		return res, nil
 	}
 	contents := make([][]byte, len(todo))
 	for i, p := range todo {
@@ -181,6 +240,9 @@ func (w *Wallet) importDocument(ctx context.Context, doc *fhir.Document, src Sou
 		return res, err
 	}
 	err = cat.Update(func(tx *catalog.Tx) error {
+		if err := claim(tx); err != nil {
+			return err
+		}
 		for i, p := range todo {
 			objID := catalog.NewID()
 			rb, _ := json.Marshal(refs[i])
@@ -219,6 +281,7 @@ func (w *Wallet) importDocument(ctx context.Context, doc *fhir.Document, src Sou
 		}
 		res.Records = append(res.Records, p.rec.ID)
 	}
+	res.Claimed, res.Others = people.claim, people.others
 	// The one place imports reach live grants: each that follows these
 	// records publishes a new version now.
 	n, lerr := w.RefreshLive(ctx)

@@ -74,7 +74,16 @@ type Redeemed struct {
 // bitswap, decrypts it, and records the grant as received. A package of
 // several objects (one per group of records) is merged into one Bundle,
 // with the Patient once.
-func (w *Wallet) Redeem(ctx context.Context, link string, chain ChainConfig, opts RedeemOptions) (*Redeemed, error) {
+//
+// Once the grant is open, its errors come wrapped in a *SharedByError
+// naming the issuer, for [Explain].
+func (w *Wallet) Redeem(ctx context.Context, link string, chain ChainConfig, opts RedeemOptions) (_ *Redeemed, err error) {
+	var sharer string
+	defer func() {
+		if err != nil && sharer != "" {
+			err = &SharedByError{Sharer: sharer, Err: err}
+		}
+	}()
 	keys, err := w.Keys()
 	if err != nil {
 		return nil, err
@@ -98,6 +107,9 @@ func (w *Wallet) Redeem(ctx context.Context, link string, chain ChainConfig, opt
 	c, err := grant.OpenLink(link, keys.PrivateKey())
 	if err != nil {
 		return nil, err
+	}
+	if len(c) > 0 {
+		sharer = c[0].Issuer.Hex()
 	}
 	conn, err := w.connect(ctx, chain)
 	if err != nil {

@@ -98,7 +98,7 @@ func (w *Wallet) OpenSHL(ctx context.Context, link, passcode string, opts OpenSH
 		return SHLOpened{}, shl.ErrExpired
 	}
 	if p.Has('P') && passcode == "" {
-		return SHLOpened{}, errors.New("this link needs a passcode")
+		return SHLOpened{}, ErrPasscodeNeeded
 	}
 	recipient := opts.Recipient
 	if recipient == "" {

@@ -66,7 +66,7 @@ func init() {
 		{"init", "[--json]", "create a new wallet: prints its DID, address and the 24-word recovery phrase", runInit},
 		{"restore", "[--json]", "restore a wallet from a recovery phrase read from stdin", runRestore},
 		{"whoami", "[--json]", "print this wallet's DID, address and IPFS peer ID", runWhoami},
-		{"import", "FILE... [--json]", "import FHIR JSON, SMART Health Cards, PDFs and images; progress on stderr; prints record ids", runImport},
+		{"import", "FILE... [--other-patient] [--json]", "import FHIR JSON, SMART Health Cards, PDFs and images; progress on stderr; prints record ids; another person's file only with --other-patient", runImport},
 		{"records", "[--type T] [--category C] [--from D] [--to D] [--search TEXT] [--json]", "list records: id, type, date, category, summary", runRecords},
 		{"show", "RECORD [--json] [--attachment FILE]", "show one record (id or a unique prefix of it)", runShow},
 		{"export", "(--records IDS | --category C... | --ips) [--since D] [--until D] [--include-sensitive S...] [--out FILE]", "write a FHIR Bundle of the selection (the share package a grant would carry)", runExport},

@@ -18,6 +18,8 @@ import (
 func runImport(c *ctx, args []string) error {
 	fs := c.flags("import")
 	asJSON := fs.Bool("json", false, "print JSON")
+	var opts wallet.ImportOptions
+	fs.BoolVar(&opts.OtherPatient, "other-patient", false, "import another person's file as a family member's records")
 	files, err := c.parseWithArgs(fs, args)
 	if err != nil {
 		return err
@@ -41,16 +43,27 @@ func runImport(c *ctx, args []string) error {
 				}
 			}
 		}
-		res, err := w.ImportFile(c.Context, f, progress)
+		res, err := w.ImportFile(c.Context, f, progress, opts)
 		if err != nil {
 			// One bad file does not lose the others: report and go on.
-			failed = append(failed, explain(err))
-			fmt.Fprintf(c.Stderr, "healthwallet: %s\n", explain(err))
+			msg := explain(err)
+			var other *wallet.OtherPatientError
+			if errors.As(err, &other) {
+				msg = res.File + ": " + other.Error() + "; add --other-patient to import it as a family member's records"
+			}
+			failed = append(failed, msg)
+			fmt.Fprintf(c.Stderr, "healthwallet: %s\n", msg)
 			continue
 		}
 		results = append(results, res)
 		if !*asJSON {
 			fmt.Fprintf(c.Stdout, "%s: %d added, %d updated, %d unchanged\n", res.File, res.Added, res.Updated, res.Unchanged)
+			if res.Claimed != nil {
+				fmt.Fprintf(c.Stdout, "  these records are now yours: %s\n", res.Claimed.Label())
+			}
+			for _, p := range res.Others {
+				fmt.Fprintf(c.Stdout, "  a family member's records: %s\n", p.Label())
+			}
 			if res.Card != nil {
 				fmt.Fprintf(c.Stdout, "  SMART Health Card from %s: %s%s\n", cardIssuer(res.Card), res.Card.Status, suffix(" (", res.Card.Reason, ")"))
 			}

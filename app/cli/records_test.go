@@ -135,3 +135,33 @@ func TestBackup(t *testing.T) {
 		t.Fatalf("backup over a wallet: %+v", r)
 	}
 }
+
+// TestImportOtherPatient: the first file makes its patient the wallet's
+// own; another person's file is refused on one line naming them, and
+// comes in as a family member's records with --other-patient.
+func TestImportOtherPatient(t *testing.T) {
+	home := newHome(t)
+	dir := t.TempDir()
+	for _, f := range []struct{ fixture, name string }{{"Marguerita_Reilly", "m.json"}, {"Darron_Feeney", "d.json"}} {
+		data, err := fixtures.Named(f.fixture).Read()
+		must(t, err)
+		must(t, os.WriteFile(filepath.Join(dir, f.name), data, 0o600))
+	}
+	r := run(t, "", passEnv, "--home", home, "import", filepath.Join(dir, "m.json"))
+	if r.code != 0 || !strings.Contains(r.stdout, "  these records are now yours: Marguerita Reilly, born 28 Feb 1986\n") {
+		t.Fatalf("first import: %+v", r)
+	}
+	r = run(t, "", passEnv, "--home", home, "import", filepath.Join(dir, "d.json"))
+	want := "healthwallet: d.json: this file is for Darron Feeney, born 10 Oct 1939, not for Marguerita Reilly; add --other-patient to import it as a family member's records\n"
+	if r.code != ExitError || !strings.HasPrefix(r.stderr, want) || strings.Contains(r.stdout, "added") {
+		t.Fatalf("another person's file: %+v", r)
+	}
+	r = run(t, "", passEnv, "--home", home, "import", "--other-patient", filepath.Join(dir, "d.json"), "--json")
+	var res []wallet.ImportResult
+	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil || r.code != 0 {
+		t.Fatalf("--other-patient: %v %+v", err, r)
+	}
+	if len(res) != 1 || res[0].Added == 0 || len(res[0].Others) != 1 || res[0].Others[0].Name != "Darron Feeney" || res[0].Claimed != nil {
+		t.Fatalf("--other-patient result %+v", res)
+	}
+}
