@@ -93,7 +93,16 @@ func Run(home string) error {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sig)
-	defer onSignal(sig, func() { ui.quit(a.Quit) })()
+	defer onSignal(sig, func() {
+		ui.quit(func() {
+			a.Quit()
+			if isMobile() {
+				// Fyne's phone driver ignores Quit: the process ends
+				// here, the wallet locked and its node stopped.
+				os.Exit(0)
+			}
+		})
+	})()
 	driveForScreenshot(ui)
 	w.ShowAndRun()
 	ui.Close()

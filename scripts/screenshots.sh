@@ -66,7 +66,9 @@ patient="$tmp/patient" specialist="$tmp/specialist" family="$tmp/family"
 "$hw" --home "$family" init --json >"$tmp/family.json"
 cp -r wallet/shc/testdata "$patient/trust"
 gunzip -c testdata/fhir/synthea/Marguerita_Reilly_*.json.gz >"$tmp/marguerita-reilly.json"
-"$hw" --home "$patient" import "$tmp/marguerita-reilly.json" \
+"$hw" --home "$patient" import "$tmp/marguerita-reilly.json" >/dev/null
+# The spec's example card is John B. Anyperson's: a family member's records.
+"$hw" --home "$patient" import --other-patient \
 	wallet/shc/testdata/spec-examples/example-00-e-file.smart-health-card >/dev/null
 
 "$hw" --home "$patient" node --listen /ip4/127.0.0.1/tcp/0 --json >"$tmp/node.out" 2>"$tmp/node.out.err" &
