@@ -65,7 +65,9 @@ func walletHome(home, goos string, storage func() string) string {
 }
 
 // Run opens the desktop app on the wallet in home and returns when the
-// window closes.
+// window closes. A link (at most one is used) is shown in the redeem box
+// of Shared with me once the wallet is open; while the app runs, more come
+// through the socket in the home (linkhandler.go).
 //
 // Ctrl-C or SIGTERM closes the app as closing its window does: the wallet
 // locks and its node stops. Fyne's driver watches those signals too and
@@ -75,7 +77,7 @@ func walletHome(home, goos string, storage func() string) string {
 // from which on it never touches the window (UI.Close), and the lock and
 // the quit run on the main loop; if the driver has already stopped, the
 // lock after ShowAndRun still runs, window untouched.
-func Run(home string) error {
+func Run(home string, link ...string) error {
 	memlimit.Apply(memlimit.App)
 	a := fyneapp.NewWithID(ID)
 	a.SetIcon(Icon)
@@ -83,6 +85,7 @@ func Run(home string) error {
 	a.Settings().SetTheme(newTheme(themeSystem)) // New applies a saved choice
 	w := a.NewWindow("Health Wallet")
 	ui := New(a, w, home, Options{})
+	defer ui.listenLinks(link...)()
 	if isMobile() {
 		w.Resize(phoneSize)
 	} else {

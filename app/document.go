@@ -22,8 +22,8 @@ import (
 	"github.com/healthwallet/healthwallet/wallet/fhir"
 )
 
-// viewerGrace is how long a document handed to the system viewer stays on
-// disk (or until the wallet locks, whichever comes first): long enough for
+// viewerGrace is how long a document handed to the system viewer stays in
+// the memory-backed folder (or until the wallet locks, whichever comes first): long enough for
 // the viewer to open it, short enough that the plaintext does not linger.
 const viewerGrace = time.Minute
 
@@ -105,8 +105,12 @@ func (u *UI) saveDocument(f wallet.DocumentFile, info *widget.Label) {
 // or when ctx (the wallet's session) ends. Copies left by an earlier run
 // that ended before its removal are removed first.
 func (u *UI) openInViewer(ctx context.Context, f wallet.DocumentFile) error {
-	removeStaleViewerCopies(os.TempDir(), viewerGrace)
-	path, err := writeViewerCopy(os.TempDir(), f)
+	tmp := viewerTempDir()
+	if tmp == "" {
+		return errNoMemoryFolder
+	}
+	removeStaleViewerCopies(tmp, viewerGrace)
+	path, err := writeViewerCopy(tmp, f)
 	if err != nil {
 		return err
 	}
@@ -118,6 +122,22 @@ func (u *UI) openInViewer(ctx context.Context, f wallet.DocumentFile) error {
 		os.RemoveAll(filepath.Dir(path))
 	}()
 	return u.app.OpenURL(&url.URL{Scheme: "file", Path: filepath.ToSlash(path)})
+}
+
+// errNoMemoryFolder: the device has no memory-backed folder for the
+// viewer's copy, and a copy on disk would leave plaintext health data there.
+var errNoMemoryFolder = errors.New("this device has no memory-backed folder to open the document from; use Save as… instead")
+
+// viewerTempDir is where viewer copies go: a memory-backed folder, never
+// the disk (no plaintext health data on disk): $XDG_RUNTIME_DIR (a per-user
+// 0700 tmpfs on systemd desktops), else /dev/shm; "" when neither exists.
+func viewerTempDir() string {
+	for _, d := range []string{os.Getenv("XDG_RUNTIME_DIR"), "/dev/shm"} {
+		if st, err := os.Stat(d); d != "" && err == nil && st.IsDir() {
+			return d
+		}
+	}
+	return ""
 }
 
 // writeViewerCopy writes f into a new private directory under tmp and

@@ -102,6 +102,7 @@ func (n *Node) FetchFrom(ctx context.Context, ref ObjectRef, p peer.AddrInfo, w 
 	clock.Store(start.UnixNano())
 	answered := make(chan bool, 1)
 	pinging := false
+	var heard time.Time // the last answer to a ping: one ping per quiet spell
 	go func() {
 		t := time.NewTicker(disconnectCheck)
 		defer t.Stop()
@@ -113,6 +114,9 @@ func (n *Node) FetchFrom(ctx context.Context, ref ObjectRef, p peer.AddrInfo, w 
 			case <-t.C:
 			case ok := <-answered:
 				pinging = false
+				if ok {
+					heard = time.Now()
+				}
 				if !ok && time.Since(time.Unix(0, clock.Load())) > PingTimeout {
 					_ = nw.ClosePeer(p.ID)
 					cancel(&ClosedError{Peer: p.ID, After: time.Since(start), Unanswered: true})
@@ -123,7 +127,7 @@ func (n *Node) FetchFrom(ctx context.Context, ref ObjectRef, p peer.AddrInfo, w 
 				cancel(&ClosedError{Peer: p.ID, After: time.Since(start)})
 				return
 			}
-			if !pinging && time.Since(time.Unix(0, clock.Load())) > quietAfter {
+			if !pinging && time.Since(time.Unix(0, clock.Load())) > quietAfter && time.Since(heard) > quietAfter {
 				pinging = true
 				go func() { answered <- n.ping(fctx, p.ID) }()
 			}
@@ -139,13 +143,15 @@ func (n *Node) FetchFrom(ctx context.Context, ref ObjectRef, p peer.AddrInfo, w 
 	return err
 }
 
-// ping reports whether p answers a libp2p ping within PingTimeout.
+// ping reports whether p answers a libp2p ping within PingTimeout, also
+// over a relayed (limited) connection. Any answer counts, a refusal of the
+// ping protocol too: only silence until the timeout says p is gone.
 func (n *Node) ping(ctx context.Context, p peer.ID) bool {
-	pctx, cancel := context.WithTimeout(ctx, PingTimeout)
+	pctx, cancel := context.WithTimeout(network.WithAllowLimitedConn(ctx, "healthwallet liveness ping"), PingTimeout)
 	defer cancel()
 	select {
 	case r := <-ping.Ping(pctx, n.host, p):
-		return r.Error == nil
+		return r.Error == nil || pctx.Err() == nil
 	case <-pctx.Done():
 		return false
 	}

@@ -34,7 +34,7 @@ func TestGrantAvailability(t *testing.T) {
 	now := patient.now().UTC()
 	keeperAddr := "/ip4/127.0.0.1/tcp/4101/p2p/" + keeperPeer
 	mum := &keeperState{Keeper: Keeper{ID: catalog.NewID().String(), Kind: KeeperNode, Name: "Mum's PC", PeerID: keeperPeer, Addr: keeperAddr, Added: now}}
-	kubo := &keeperState{Keeper: Keeper{ID: catalog.NewID().String(), Kind: KeeperKubo, Name: "Office Kubo", PeerID: kuboPeer, Gateway: "http://127.0.0.1:8080", Added: now}}
+	kubo := &keeperState{Keeper: Keeper{ID: catalog.NewID().String(), Kind: KeeperKubo, Name: "Office Kubo", PeerID: kuboPeer, Gateway: "http://127.0.0.1:8080", Added: now.Add(time.Second)}}
 	must(t, patient.putKeeper(mum))
 	must(t, patient.putKeeper(kubo))
 	providers := []string{
@@ -46,7 +46,7 @@ func TestGrantAvailability(t *testing.T) {
 	g, err := patient.IssueGrant(ctx, GrantRequest{To: newWallet(t).Info().DID, Selection: Selection{Categories: []fhir.Category{fhir.Labs}}, Duration: time.Hour, Providers: providers}, chain)
 	must(t, err)
 	// Enrolled after the grant: it is not named, so it is no place.
-	later := &keeperState{Keeper: Keeper{ID: catalog.NewID().String(), Kind: KeeperNode, Name: "Later keeper", PeerID: laterPeer, Addr: "/ip4/127.0.0.1/tcp/4102/p2p/" + laterPeer, Added: now, LastSync: now}}
+	later := &keeperState{Keeper: Keeper{ID: catalog.NewID().String(), Kind: KeeperNode, Name: "Later keeper", PeerID: laterPeer, Addr: "/ip4/127.0.0.1/tcp/4102/p2p/" + laterPeer, Added: now.Add(2 * time.Second), LastSync: now}}
 	must(t, patient.putKeeper(later))
 
 	phone := Device{Serving: true, LockAfter: 5 * time.Minute}

@@ -198,7 +198,11 @@ func (w *Wallet) RecordDocument(ctx context.Context, r Record) (DocumentFile, er
 		return DocumentFile{}, err
 	}
 	if r.Attachment == nil {
-		return SharedDocument(res, nil)
+		f, err := SharedDocument(res, nil)
+		if err != nil {
+			return DocumentFile{}, fmt.Errorf("record %s: %w", r.ID, err)
+		}
+		return f, nil
 	}
 	att := firstAttachment(res)
 	if att == nil {

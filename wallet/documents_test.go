@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -184,6 +185,10 @@ func TestDocumentTravelsWithSHL(t *testing.T) {
 	if !bytes.Equal(mine.Data, pdf) || mine.ContentType != "application/pdf" || mine.Title != "scan.pdf" {
 		t.Fatalf("imported document: %q %q, %d bytes", mine.Title, mine.ContentType, len(mine.Data))
 	}
+	var saved bytes.Buffer // what `show --attachment` writes
+	if err := viewer.ReadAttachment(ctx, docs[0], &saved, nil); err != nil || !bytes.Equal(saved.Bytes(), pdf) {
+		t.Fatalf("ReadAttachment of the imported document: %d bytes, %v", saved.Len(), err)
+	}
 	needles := pdfNeedles(t, pdf, opened.Files[0].Plain)
 	for name, w := range map[string]*Wallet{"patient": patient, "viewer": viewer} {
 		hits, _, err := plaintext.ScanDir(w.Home(), needles...)
@@ -255,5 +260,58 @@ func TestSharedDocumentResolves(t *testing.T) {
 		if tc.want == nil && (!bytes.Equal(f.Data, png) || f.ContentType != "image/png" || f.Title != tc.title) {
 			t.Errorf("%s: %q %q, %d bytes", tc.id, f.Title, f.ContentType, len(f.Data))
 		}
+	}
+}
+
+// FuzzSharedDocument: any resource, any Bundle around it: a file, or one
+// error (never a panic), and a file returned always matches its stated
+// size.
+func FuzzSharedDocument(f *testing.F) {
+	f.Add([]byte(`{"resourceType":"DocumentReference","content":[{"attachment":{"contentType":"application/pdf","size":4,"data":"JVBERg=="}}]}`))
+	f.Add([]byte(`{"resourceType":"DocumentReference","content":[{"attachment":{"url":"Binary/b"}}]}`))
+	f.Add([]byte(`{"resourceType":"DocumentReference","content":[{"attachment":{"data":"%%%","hash":7}}]}`))
+	f.Add([]byte(`{"resourceType":"DocumentReference","content":[1,{"attachment":[]}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		res, err := fhir.ParseResource(data)
+		if err != nil {
+			return
+		}
+		bin, _ := fhir.ParseResource([]byte(`{"resourceType":"Binary","id":"b","contentType":"image/png","data":"iVBORw0K"}`))
+		file, err := SharedDocument(res, []fhir.Resource{bin, res})
+		if err != nil {
+			if !errors.Is(err, ErrNoDocument) && !errors.Is(err, ErrDocumentMismatch) || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("error %q", err)
+			}
+			return
+		}
+		if size := firstAttachment(res).Get("size"); size != nil && fmt.Sprint(size) != strconv.Itoa(len(file.Data)) {
+			t.Fatalf("returned %d bytes, stated %v", len(file.Data), size)
+		}
+	})
+}
+
+// TestDocumentTravelsWithLiveGrant: a PDF imported after a live grant on
+// documents was issued reaches the grantee in the grant's next version.
+func TestDocumentTravelsWithLiveGrant(t *testing.T) {
+	ctx := t.Context()
+	_, chain := startDevnet(t)
+	patient, srv := servingPatient(t, chain)
+	family := newWallet(t)
+	sel := Selection{Categories: []fhir.Category{fhir.Labs, fhir.Documents}}
+	issued, err := patient.IssueGrant(ctx, GrantRequest{To: family.Info().DID, Selection: sel, Duration: 24 * time.Hour,
+		Providers: srv.Addrs(), Live: true}, chain)
+	must(t, err)
+	if _, err := family.Redeem(ctx, issued.Link, chain, fastRedeem()); err != nil {
+		t.Fatal(err)
+	}
+	pdf := testPDF(1 << 20)
+	importPDF(t, patient, "referral.pdf", pdf)
+	us, err := family.RefreshReceived(ctx, fastRedeem())
+	must(t, err)
+	if len(us) != 1 || us[0].Seq != 2 {
+		t.Fatalf("refresh: %+v, want version 2", us)
+	}
+	if f := sharedPDF(t, us[0].Bundle); sha256.Sum256(f.Data) != sha256.Sum256(pdf) || f.Title != "referral.pdf" {
+		t.Fatalf("live version's document: %q, %d bytes", f.Title, len(f.Data))
 	}
 }

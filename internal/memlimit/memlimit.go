@@ -24,10 +24,14 @@ import (
 )
 
 // Default limits. A node serving 50 concurrent grantees of an 8 MiB
-// package keeps 35–45 MiB live; 96 MiB leaves it room and holds its
-// resident set near 128 MiB. The app adds fyne's images and fonts.
+// package keeps 35–45 MiB live; 64 MiB leaves it room and held its resident
+// set (the binary's own pages included) to about 110 MiB in `make bench`,
+// where 96 MiB let it reach 135 MiB. A keeper holds many patients'
+// packages and serves their grantees: 96 MiB. The app adds fyne's images
+// and fonts: 256 MiB. The unlock itself still peaks at scrypt's 128 MiB
+// plus the process, for the second it takes.
 const (
-	Node   = 96 << 20
+	Node   = 64 << 20
 	Keeper = 96 << 20
 	App    = 256 << 20
 )
