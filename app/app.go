@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"syscall"
 
 	"fyne.io/fyne/v2"
@@ -52,18 +53,36 @@ func onSignal(sig <-chan os.Signal, quit func()) (stop func()) {
 	return func() { close(done) }
 }
 
+// walletHome is where Run keeps the wallet: home when given, and the app's
+// private storage when not, or on a real phone (android, ios), which has
+// no home of its own to give. A `-tags mobile` build on a desktop honours
+// --home like the desktop build (scripts/screenshots.sh relies on it).
+func walletHome(home, goos string, storage func() string) string {
+	if home == "" || goos == "android" || goos == "ios" {
+		return filepath.Join(storage(), "wallet")
+	}
+	return home
+}
+
 // Run opens the desktop app on the wallet in home and returns when the
 // window closes. A link (at most one is used) is shown in the redeem box
 // of Shared with me once the wallet is open; while the app runs, more come
 // through the socket in the home (linkhandler.go).
+//
+// Ctrl-C or SIGTERM closes the app as closing its window does: the wallet
+// locks and its node stops. Fyne's driver watches those signals too and
+// quits on its own, and once it has stopped, GLFW is gone: anything that
+// then touches the window aborts the process ("GLFW library is not
+// initialized"). So the UI is marked closed the moment the signal arrives,
+// from which on it never touches the window (UI.Close), and the lock and
+// the quit run on the main loop; if the driver has already stopped, the
+// lock after ShowAndRun still runs, window untouched.
 func Run(home string, link ...string) error {
 	memlimit.Apply(memlimit.App)
 	a := fyneapp.NewWithID(ID)
 	a.SetIcon(Icon)
-	if home == "" || isMobile() {
-		// A phone keeps the wallet in the app's private storage.
-		home = filepath.Join(a.Storage().RootURI().Path(), "wallet")
-	}
+	home = walletHome(home, runtime.GOOS, func() string { return a.Storage().RootURI().Path() })
+	a.Settings().SetTheme(newTheme(themeSystem)) // New applies a saved choice
 	w := a.NewWindow("Health Wallet")
 	ui := New(a, w, home, Options{})
 	defer ui.listenLinks(link...)()
@@ -73,19 +92,34 @@ func Run(home string, link ...string) error {
 		w.Resize(desktopSize)
 	}
 	w.SetOnClosed(ui.Close)
-	// Ctrl-C or SIGTERM closes the app as closing its window does: the
-	// wallet locks and its node stops.
+	a.Lifecycle().SetOnStopped(ui.Close)
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sig)
 	defer onSignal(sig, func() {
-		fyne.Do(func() {
-			ui.Close()
+		ui.quit(func() {
 			a.Quit()
+			if isMobile() {
+				// Fyne's phone driver ignores Quit: the process ends
+				// here, the wallet locked and its node stopped.
+				os.Exit(0)
+			}
 		})
 	})()
 	driveForScreenshot(ui)
 	w.ShowAndRun()
 	ui.Close()
 	return nil
+}
+
+// quit closes the UI for good and then calls quitDriver, both on the main
+// loop; the UI is marked closed at once, on the caller's goroutine, so that
+// nothing draws on the window from now on, even if the driver stops
+// before the main loop gets to run the rest.
+func (u *UI) quit(quitDriver func()) {
+	u.markClosed()
+	fyne.Do(func() {
+		u.Close()
+		quitDriver()
+	})
 }

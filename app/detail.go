@@ -55,7 +55,7 @@ func (u *UI) newDetailView(load func(context.Context) (fhir.Resource, error), fa
 	v.loading = widget.NewProgressBarInfinite()
 	v.json = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
 	v.json.Wrapping = fyne.TextWrapBreak
-	v.json.Selectable = true
+	v.json.Selectable = selectableText()
 	v.copyJSON = widget.NewButtonWithIcon("Copy JSON", theme.ContentCopyIcon(), u.act(func() {
 		u.app.Clipboard().SetContent(v.json.Text)
 	}))

@@ -1,6 +1,8 @@
 package app
 
 import (
+	"strings"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/layout"
@@ -25,6 +27,8 @@ type shell struct {
 	names []string
 	// onShow refreshes a tab's data when it is selected.
 	onShow map[string]func()
+	// themed is the theme change each tab last saw (theme.go).
+	themed map[string]int
 }
 
 // showWallet builds the tabs of the unlocked wallet. Its screen name stays
@@ -35,7 +39,7 @@ func (u *UI) showWallet() {
 		u.showUnlock()
 		return
 	}
-	sh := &shell{onShow: map[string]func(){}}
+	sh := &shell{onShow: map[string]func(){}, themed: map[string]int{}}
 	u.sh = sh
 	u.records = u.newRecordsView()
 	u.share = u.newShareView()
@@ -67,6 +71,7 @@ func (u *UI) showWallet() {
 		sh.tabs.Append(container.NewTabItemWithIcon(it.text, it.icon, it.content))
 		sh.names = append(sh.names, it.name)
 		sh.onShow[it.name] = it.show
+		sh.themed[it.name] = u.themeGen
 	}
 	if mobile {
 		sh.tabs.SetTabLocation(container.TabLocationBottom)
@@ -75,6 +80,7 @@ func (u *UI) showWallet() {
 	}
 	sh.tabs.OnSelected = func(*container.TabItem) {
 		u.touch()
+		u.themeTab(u.tabNow())
 		if show := sh.onShow[u.tabNow()]; show != nil {
 			show()
 		}
@@ -144,11 +150,39 @@ func (m *masterDetail) show(title string, detail fyne.CanvasObject) {
 		m.nav.MinSize() // builds the navigation's stack before the first push
 		for m.nav.Back() != nil {
 		}
-		m.nav.PushWithTitle(detail, title)
+		m.nav.PushWithTitle(detail, fitTitle(title, navTitleWidth(m.nav.Size().Width)))
 		return
 	}
 	m.detail.Objects = []fyne.CanvasObject{detail}
 	m.detail.Refresh()
+}
+
+// navTitleWidth is the room a phone navigation's title has in a bar width
+// wide: it is centred over the whole bar, so it must keep clear of the back
+// button on both sides.
+func navTitleWidth(width float32) float32 {
+	if width <= 0 {
+		width = phoneSize.Width
+	}
+	th := fyne.CurrentApp().Settings().Theme()
+	button := th.Size(theme.SizeNameInlineIcon) + 2*th.Size(theme.SizeNameInnerPadding) + th.Size(theme.SizeNamePadding)
+	return width - 2*button - 2*th.Size(theme.SizeNameInnerPadding)
+}
+
+// fitTitle shortens title, with an ellipsis, to fit in width as a
+// navigation title is drawn; the full title heads the page under it.
+func fitTitle(title string, width float32) string {
+	th := fyne.CurrentApp().Settings().Theme()
+	size := th.Size(theme.SizeNameText)
+	fits := func(s string) bool { return fyne.MeasureText(s, size, fyne.TextStyle{}).Width <= width }
+	if fits(title) {
+		return title
+	}
+	r := []rune(title)
+	for len(r) > 0 && !fits(strings.TrimSpace(string(r))+"…") {
+		r = r[:len(r)-1]
+	}
+	return strings.TrimSpace(string(r)) + "…"
 }
 
 // section is a titled group of a screen.
@@ -181,13 +215,19 @@ func wrapped(text string) *widget.Label {
 	return l
 }
 
-// mono is a selectable monospace label that breaks anywhere (DIDs, links).
+// mono is a monospace label that breaks anywhere (DIDs, links),
+// selectable where text can be (selectableText).
 func mono(text string) *widget.Label {
 	l := widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
 	l.Wrapping = fyne.TextWrapBreak
-	l.Selectable = true
+	l.Selectable = selectableText()
 	return l
 }
+
+// selectableText reports whether labels may be selectable. Not on a
+// phone: there a drag on selectable text selects it instead of scrolling
+// the page, so text is copied with a button instead.
+func selectableText() bool { return !isMobile() }
 
 // heading is a bold label.
 func heading(text string) *widget.Label {

@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"image/color"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/healthwallet/healthwallet/wallet"
@@ -34,7 +36,7 @@ type onboarding struct {
 	phraseStatus    *widget.Label
 	restoreNext     *widget.Button
 	pass, pass2     *widget.Entry
-	strength        *widget.ProgressBar
+	strength        *strengthMeter
 	hint            *widget.Label
 	passErr         *widget.Label
 	finish          *widget.Button
@@ -207,15 +209,17 @@ func (u *UI) showPassphrase() {
 	o.pass.SetPlaceHolder("Passphrase")
 	o.pass2 = widget.NewPasswordEntry()
 	o.pass2.SetPlaceHolder("Repeat the passphrase")
-	o.strength = widget.NewProgressBar()
-	o.strength.Max = float64(wallet.VeryStrong)
-	o.strength.TextFormatter = func() string { s, _ := wallet.EstimatePassphrase(o.pass.Text); return s.String() }
+	o.strength = newStrengthMeter()
 	o.hint = widget.NewLabel("")
 	o.hint.Wrapping = fyne.TextWrapWord
 	o.pass.OnChanged = func(s string) {
 		u.touch()
 		grade, hint := wallet.EstimatePassphrase(s)
-		o.strength.SetValue(float64(grade))
+		o.strength.set(grade, s != "")
+		o.hint.Importance = widget.MediumImportance
+		if s != "" {
+			o.hint.Importance = gradeImportance(grade)
+		}
 		o.hint.SetText(hint)
 	}
 	o.pass.OnChanged("")
@@ -270,4 +274,109 @@ func (u *UI) finishOnboarding() {
 		u.ob = nil
 		u.opened(w)
 	})
+}
+
+// meterSegments is how many segments the strength meter has: one for
+// each grade of wallet.Strength.
+const meterSegments = int(wallet.VeryStrong) + 1
+
+// strengthMeter shows a passphrase's grade as a row of segments, filled up
+// to the grade in a colour that means something: red for very weak and
+// weak, amber for fair, green for strong and very strong. The colours are
+// the theme's error, warning and success colours, which keep 4.5:1 against
+// the background (theme.go); the hint beside it says the grade in words,
+// in the same colour, so the colour is never the only sign.
+type strengthMeter struct {
+	widget.BaseWidget
+	grade wallet.Strength
+	typed bool // whether anything is typed: nothing is filled before
+}
+
+func newStrengthMeter() *strengthMeter {
+	m := &strengthMeter{}
+	m.ExtendBaseWidget(m)
+	return m
+}
+
+// set shows grade, or an empty meter when nothing is typed.
+func (m *strengthMeter) set(grade wallet.Strength, typed bool) {
+	m.grade, m.typed = grade, typed
+	m.Refresh()
+}
+
+// filled is how many segments are filled.
+func (m *strengthMeter) filled() int {
+	if !m.typed {
+		return 0
+	}
+	return int(m.grade) + 1
+}
+
+// gradeColour is the theme colour of a grade.
+func gradeColour(s wallet.Strength) fyne.ThemeColorName {
+	switch {
+	case s <= wallet.Weak:
+		return theme.ColorNameError
+	case s == wallet.Fair:
+		return theme.ColorNameWarning
+	}
+	return theme.ColorNameSuccess
+}
+
+// gradeImportance is the label importance drawn in gradeColour.
+func gradeImportance(s wallet.Strength) widget.Importance {
+	switch gradeColour(s) {
+	case theme.ColorNameError:
+		return widget.DangerImportance
+	case theme.ColorNameWarning:
+		return widget.WarningImportance
+	}
+	return widget.SuccessImportance
+}
+
+func (m *strengthMeter) CreateRenderer() fyne.WidgetRenderer {
+	r := &meterRenderer{m: m}
+	for range meterSegments {
+		seg := canvas.NewRectangle(color.Transparent)
+		r.segs = append(r.segs, seg)
+		r.objs = append(r.objs, seg)
+	}
+	r.Refresh()
+	return r
+}
+
+type meterRenderer struct {
+	m    *strengthMeter
+	segs []*canvas.Rectangle
+	objs []fyne.CanvasObject
+}
+
+func (r *meterRenderer) Destroy()                     {}
+func (r *meterRenderer) Objects() []fyne.CanvasObject { return r.objs }
+
+func (r *meterRenderer) MinSize() fyne.Size {
+	th := r.m.Theme()
+	return fyne.NewSize(float32(meterSegments)*th.Size(theme.SizeNamePadding)*4, th.Size(theme.SizeNamePadding)*2)
+}
+
+func (r *meterRenderer) Layout(size fyne.Size) {
+	gap := r.m.Theme().Size(theme.SizeNamePadding)
+	w := (size.Width - gap*float32(meterSegments-1)) / float32(meterSegments)
+	for i, seg := range r.segs {
+		seg.Move(fyne.NewPos(float32(i)*(w+gap), 0))
+		seg.Resize(fyne.NewSize(w, size.Height))
+	}
+}
+
+func (r *meterRenderer) Refresh() {
+	th, v := r.m.Theme(), fyne.CurrentApp().Settings().ThemeVariant()
+	on, off := th.Color(gradeColour(r.m.grade), v), th.Color(theme.ColorNameInputBorder, v)
+	for i, seg := range r.segs {
+		seg.FillColor = off
+		if i < r.m.filled() {
+			seg.FillColor = on
+		}
+		seg.CornerRadius = th.Size(theme.SizeNameInputRadius)
+		seg.Refresh()
+	}
 }

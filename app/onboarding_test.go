@@ -1,12 +1,17 @@
 package app
 
 import (
+	"image/color"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/healthwallet/healthwallet/internal/testclock"
 	"github.com/healthwallet/healthwallet/wallet"
@@ -95,13 +100,13 @@ func TestCreateFlow(t *testing.T) {
 
 	// Strength hint follows typing.
 	test.Type(u.ob.pass, "abc")
-	if !strings.Contains(u.ob.hint.Text, "Too short") || u.ob.strength.Value != float64(wallet.VeryWeak) {
-		t.Fatalf("hint for abc: %q %v", u.ob.hint.Text, u.ob.strength.Value)
+	if !strings.Contains(u.ob.hint.Text, "Too short") || u.ob.strength.grade != wallet.VeryWeak {
+		t.Fatalf("hint for abc: %q %v", u.ob.hint.Text, u.ob.strength.grade)
 	}
 	u.ob.pass.SetText("")
 	test.Type(u.ob.pass, goodPass+" orbit lemon")
-	if u.ob.strength.Value != float64(wallet.Strong) {
-		t.Fatalf("strength %v for a six-word phrase", u.ob.strength.Value)
+	if u.ob.strength.grade != wallet.VeryStrong {
+		t.Fatalf("strength %v for a six-word phrase", u.ob.strength.grade)
 	}
 	u.ob.pass.SetText("")
 
@@ -273,4 +278,70 @@ func TestPhraseStatus(t *testing.T) {
 			t.Errorf("phraseStatus(%q, %v) = %q, want prefix %q", tc.in, tc.final, got, tc.want)
 		}
 	}
+}
+
+// TestPassphraseMeter: the meter's colours mean something (red weak, amber
+// fair, green strong, the theme's legible error, warning and success
+// colours), the hint says the grade in words in the same colour, and the
+// grade agrees with the advice: four random words are strong.
+func TestPassphraseMeter(t *testing.T) {
+	u := newTestUI(t, filepath.Join(t.TempDir(), "w"), Options{})
+	test.Tap(u.ob.restore)
+	u.ob.phraseEntry.SetText(knownPhrase)
+	test.Tap(u.ob.restoreNext)
+	wantScreen(t, u, "passphrase")
+	m := u.ob.strength
+	if m.filled() != 0 || u.ob.hint.Importance != widget.MediumImportance || !strings.Contains(u.ob.hint.Text, "four or more random words") {
+		t.Fatalf("before typing: %d filled, hint %q in %v", m.filled(), u.ob.hint.Text, u.ob.hint.Importance)
+	}
+	for _, tc := range []struct {
+		pass       string
+		grade      wallet.Strength
+		colour     fyne.ThemeColorName
+		importance widget.Importance
+		hint       string
+	}{
+		{"abc", wallet.VeryWeak, theme.ColorNameError, widget.DangerImportance, "Too short"},
+		{"kitten42", wallet.Weak, theme.ColorNameError, widget.DangerImportance, "Weak"},
+		{"maple river orbit", wallet.Fair, theme.ColorNameWarning, widget.WarningImportance, "Fair: a phrase of four or more random words"},
+		{"maple river quiet lantern", wallet.Strong, theme.ColorNameSuccess, widget.SuccessImportance, "Strong."},
+		{"maple river quiet lantern orbit lemon", wallet.VeryStrong, theme.ColorNameSuccess, widget.SuccessImportance, "Very strong."},
+	} {
+		u.ob.pass.SetText("")
+		test.Type(u.ob.pass, tc.pass)
+		if m.grade != tc.grade || u.ob.hint.Importance != tc.importance || !strings.HasPrefix(u.ob.hint.Text, tc.hint) {
+			t.Errorf("%q: grade %v, hint %q in %v; want %v, %q in %v", tc.pass, m.grade, u.ob.hint.Text, u.ob.hint.Importance, tc.grade, tc.hint, tc.importance)
+		}
+		on := m.Theme().Color(tc.colour, fyne.CurrentApp().Settings().ThemeVariant())
+		off := m.Theme().Color(theme.ColorNameInputBorder, fyne.CurrentApp().Settings().ThemeVariant())
+		segs := test.WidgetRenderer(m).Objects()
+		if len(segs) != meterSegments {
+			t.Fatalf("%d segments", len(segs))
+		}
+		for i, o := range segs {
+			want := off
+			if i <= int(tc.grade) {
+				want = on
+			}
+			if got := o.(*canvas.Rectangle).FillColor; !sameColour(got, want) {
+				t.Errorf("%q: segment %d is %v, want %v (%s)", tc.pass, i, got, want, tc.colour)
+			}
+		}
+	}
+	// The colours differ: red, amber and green are three colours, in the
+	// test theme and in the app's light and dark themes.
+	for _, th := range []fyne.Theme{test.Theme(), newTheme(themeLight), newTheme(themeDark)} {
+		v := fyne.CurrentApp().Settings().ThemeVariant()
+		r, a, g := th.Color(theme.ColorNameError, v), th.Color(theme.ColorNameWarning, v), th.Color(theme.ColorNameSuccess, v)
+		if sameColour(r, a) || sameColour(a, g) || sameColour(r, g) {
+			t.Errorf("%T: red %v amber %v green %v", th, r, a, g)
+		}
+	}
+	u.ob.pass.SetText("")
+	test.Type(u.ob.pass, "maple river quiet lantern")
+	assertScreen(t, u, "passphrase")
+}
+
+func sameColour(a, b color.Color) bool {
+	return color.NRGBAModel.Convert(a) == color.NRGBAModel.Convert(b)
 }

@@ -12,12 +12,15 @@ import (
 	"fyne.io/fyne/v2/widget"
 )
 
-// settingsView is the settings tab: identity, the node, its keepers, the
-// chain, Vault,
-// backup, the lock and the theme.
+// settingsView is the settings tab. On top, what everyone needs: the
+// identity to give others, the lock, the theme and backup. Under
+// "Advanced", collapsed until opened: the node, its keepers, the chain and
+// Vault.
 type settingsView struct {
 	u       *UI
 	content fyne.CanvasObject
+
+	advanced *widget.Accordion
 
 	nodeState *widget.Label
 	peerID    *widget.Label
@@ -81,7 +84,7 @@ func (u *UI) newSettingsView() *settingsView {
 	wv.lock = widget.NewButtonWithIcon("Lock", theme.LoginIcon(), u.lock)
 	home := widget.NewLabel("Wallet folder: " + u.home)
 	home.Truncation = fyne.TextTruncateEllipsis
-	home.Selectable = true
+	home.Selectable = selectableText()
 	security := section("Security",
 		widget.NewForm(widget.NewFormItem("Lock when idle for", wv.lockAfter)),
 		wrapped("The wallet also locks when the app goes to the background (at once on a phone)."),
@@ -132,9 +135,11 @@ func (u *UI) newSettingsView() *settingsView {
 	v.theme.SetSelected(themeLabels[u.app.Preferences().StringWithFallback(prefTheme, themeSystem)])
 	appearance := section("Appearance", v.theme)
 
-	v.content = container.NewScroll(container.NewPadded(columns(
-		container.NewVBox(identity, node, v.keepers.content, chain),
-		container.NewVBox(security, appearance, v.vault.content, backup))))
+	v.advanced = widget.NewAccordion(widget.NewAccordionItem("Advanced (node, keepers, chain, Vault)",
+		columns(container.NewVBox(node, v.keepers.content), container.NewVBox(chain, v.vault.content))))
+	v.content = container.NewScroll(container.NewPadded(container.NewVBox(
+		columns(container.NewVBox(identity), container.NewVBox(security, appearance, backup)),
+		v.advanced)))
 	return v
 }
 

@@ -50,13 +50,39 @@ func TestSettingsWithoutChainOrVault(t *testing.T) {
 	if u.app.Preferences().String(prefTheme) != themeDark {
 		t.Fatal("theme not saved")
 	}
-	if th, ok := u.app.Settings().Theme().(fixedVariant); !ok || th.variant != theme.VariantDark {
-		t.Fatalf("theme %T", u.app.Settings().Theme())
+	if th, ok := u.app.Settings().Theme().(legibleTheme); !ok || !th.fixed || th.variant != theme.VariantDark {
+		t.Fatalf("theme %T %+v", u.app.Settings().Theme(), u.app.Settings().Theme())
 	}
 	v.theme.SetSelected("System")
-	if _, ok := u.app.Settings().Theme().(fixedVariant); ok || u.app.Preferences().String(prefTheme) != themeSystem {
-		t.Fatal("theme did not follow the system again")
+	if th, ok := u.app.Settings().Theme().(legibleTheme); !ok || th.fixed || u.app.Preferences().String(prefTheme) != themeSystem {
+		t.Fatal("theme did not follow the system again, in legible colours")
 	}
+}
+
+// TestSettingsAdvanced: identity, the lock, the theme and backup are on
+// top; the node, keepers, chain and Vault are under "Advanced", collapsed
+// until opened.
+func TestSettingsAdvanced(t *testing.T) {
+	u := openTestWallet(t, Options{})
+	tapTab(t, u, tabSettings)
+	v := u.settings
+	if len(v.advanced.Items) != 1 || v.advanced.Items[0].Open {
+		t.Fatalf("advanced: %d items, open %v", len(v.advanced.Items), len(v.advanced.Items) > 0 && v.advanced.Items[0].Open)
+	}
+	top := markup(u)
+	for _, want := range []string{"Your identity", "Security", "Appearance", "Backup", "Advanced"} {
+		mustContain(t, "settings", top, want)
+	}
+	for _, hidden := range []string{"Your node", "Peer ID", ">Chain<", ">Keepers<", "HashiCorp Vault", "VAULT_ADDR"} {
+		if strings.Contains(top, hidden) {
+			t.Errorf("%q is on show with Advanced collapsed", hidden)
+		}
+	}
+	test.Tap(tappable(t, u, v.advanced.Items[0].Title))
+	if !v.advanced.Items[0].Open {
+		t.Fatal("Advanced did not open")
+	}
+	mustContain(t, "advanced", markup(u), "Your node", "Peer ID", ">Chain<", ">Keepers<", "HashiCorp Vault", "VAULT_ADDR")
 }
 
 func TestSettingsVaultConfigured(t *testing.T) {

@@ -105,6 +105,10 @@ type UI struct {
 	// current screen, for tests and for background callbacks to check
 	// they still own the window.
 	screen string
+	// closed: the window is going away (Close); it is not drawn on again.
+	closed bool
+	// themeGen counts theme changes (theme.go).
+	themeGen int
 }
 
 // New builds the UI into w: onboarding when home holds no wallet, the unlock
@@ -114,6 +118,7 @@ func New(a fyne.App, w fyne.Window, home string, opts Options) *UI {
 	if choice := u.app.Preferences().String(prefTheme); choice == themeLight || choice == themeDark {
 		u.applyTheme(choice)
 	}
+	a.Settings().AddListener(u.themeChanged)
 	a.Lifecycle().SetOnExitedForeground(u.onBackground)
 	a.Lifecycle().SetOnEnteredForeground(u.onForeground)
 	if wallet.Exists(home) {
@@ -124,13 +129,31 @@ func New(a fyne.App, w fyne.Window, home string, opts Options) *UI {
 	return u
 }
 
-// Close locks the wallet; the window is going away.
-func (u *UI) Close() { u.lock() }
+// Close locks the wallet; the window is going away. From then on the UI
+// never sets the window's content again: locking does not bring up the
+// unlock screen on a window whose driver may have stopped.
+func (u *UI) Close() {
+	u.markClosed()
+	u.lock()
+}
+
+// markClosed marks the UI closed (see Close); any goroutine may call it.
+func (u *UI) markClosed() {
+	u.mu.Lock()
+	u.closed = true
+	u.mu.Unlock()
+}
 
 func (u *UI) setScreen(name string, content fyne.CanvasObject) {
 	u.mu.Lock()
-	u.screen = name
+	closed := u.closed
+	if !closed {
+		u.screen = name
+	}
 	u.mu.Unlock()
+	if closed {
+		return
+	}
 	u.win.SetContent(content)
 }
 
@@ -267,8 +290,9 @@ func (u *UI) opened(w *wallet.Wallet) {
 			if u.wallet == w {
 				u.wallet = nil
 			}
+			closed := u.closed
 			u.mu.Unlock()
-			if wallet.Exists(u.home) {
+			if !closed && wallet.Exists(u.home) {
 				u.showUnlock()
 			}
 		})
