@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 
 	"github.com/healthwallet/healthwallet/wallet"
 	"github.com/healthwallet/healthwallet/wallet/fhir"
@@ -38,7 +39,7 @@ const (
 //   - medication: the first current medication with a dose, preferring
 //     one prescribed more than once;
 //   - result: Hemoglobin A1c's latest result, else glucose's, else any
-//     result with a trend;
+//     result with a trend (on a phone, scrolled down to the plot);
 //   - share-form: the share form with some categories ticked; share also
 //     fills in $HW_SCREENSHOT_TO and shares, showing the QR code;
 //   - shared-by-me: the share with the longest access log;
@@ -92,6 +93,17 @@ func driveForScreenshot(u *UI) {
 			time.Sleep(time.Second) // the tab loads in the background
 		}
 		fyne.DoAndWait(func() { driveTab(u, name) })
+		if name == shotResult && isMobile() {
+			// The phone shows the plot below the facts: scroll to it.
+			wait(func() bool { return u.records.detail != nil && u.records.detail.trend != nil })
+			time.Sleep(500 * time.Millisecond) // the plot is laid out
+			fyne.DoAndWait(func() {
+				if sc, ok := u.records.detail.tabs.Items[0].Content.(*container.Scroll); ok {
+					sc.Refresh()
+					sc.ScrollToBottom()
+				}
+			})
+		}
 		if name == tabWithMe {
 			wait(func() bool { return u.withMe.page != nil && len(u.withMe.page.browser.all) > 0 })
 			fyne.DoAndWait(func() { openReceivedResult(u.withMe.page) })
