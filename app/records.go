@@ -41,7 +41,8 @@ type recordsView struct {
 	importButton *widget.Button
 	importing    *widget.ProgressBar
 	importResult *widget.Label
-	detail       *detailView // the record on show
+	detail       *detailView   // the record on show
+	dialogs      importDialogs // an import's questions (import.go)
 }
 
 func (u *UI) newRecordsView() *recordsView {

@@ -125,29 +125,38 @@ func TestRedeemReadExportAndReshare(t *testing.T) {
 	if _, err := patient.Revoke(t.Context(), issued, revoker, chain); err != nil {
 		t.Fatal(err)
 	}
+	// Saved as a contact, the patient is named in the refusal.
+	must(t, u.openWallet().SaveContact(wallet.Contact{Name: "Marguerita", DID: patient.Info().DID}))
 	v.link.SetText(g.Link)
 	test.Tap(v.redeem)
 	u.bg.Wait()
-	if !strings.HasPrefix(v.verdict.Text, "Refused: grant revoked") {
+	if !strings.HasPrefix(v.verdict.Text, "Marguerita withdrew this share on ") || !strings.HasSuffix(v.verdict.Text, "; ask for a new one.") {
 		t.Fatalf("verdict %q", v.verdict.Text)
 	}
+	mustContain(t, "details", v.detail.Text, "grant revoked: at ")
 }
 
 // TestRedeemRefusesAnotherWalletsGrant: a grant for someone else is
 // refused with the verifier's reason.
 func TestRedeemRefusesAnotherWalletsGrant(t *testing.T) {
 	chain, _ := startChain(t)
-	u := openTestWallet(t, Options{Chain: &chain})
+	u := openTestWalletOf(t, knownPhrase, Options{Chain: &chain}) // a fixed address: the screen is a master
 	_, g := patientSharing(t, newPeerWallet(t), newPeerWallet(t).Info().DID, 0)
 	tapTab(t, u, tabWithMe)
 	v := u.withMe
 	test.Type(v.link, g.Link)
 	test.Tap(v.redeem)
 	u.bg.Wait()
-	mustContain(t, "verdict", v.verdict.Text, "Refused: this link is not addressed to this wallet.")
+	if v.verdict.Text != "This link was made for someone else." || v.detail.Text != "this link is not addressed to this wallet" {
+		t.Fatalf("verdict %q, details %q", v.verdict.Text, v.detail.Text)
+	}
 	if v.list.Length() != 0 {
 		t.Fatal("a refused grant was recorded")
 	}
+	v.link.SetText("") // the link is new each run
+	v.details.Open(0)
+	v.master.Refresh() // a window lays out again when a min size grows; the test canvas does not
+	assertScreenNormalized(t, u, "redeem-refused")
 }
 
 // closingBuffer is a bytes.Buffer that records Close, standing in for the
