@@ -167,3 +167,33 @@ type closingBuffer struct {
 }
 
 func (c *closingBuffer) Close() error { c.closed = true; return nil }
+
+// TestLiveRefreshOfflineSaysWhy: when the patient's node is gone, checking
+// a received live share for updates says so in a sentence, naming the
+// patient by contact name, with the reason behind Details.
+func TestLiveRefreshOfflineSaysWhy(t *testing.T) {
+	chain, _ := startChain(t)
+	u := openTestWalletOf(t, knownPhrase, Options{Chain: &chain}) // a fixed address: the screen is a master
+	patient, srv, _ := servingPatientWallet(t)
+	w := u.openWallet()
+	issued, err := patient.IssueGrant(t.Context(), wallet.GrantRequest{To: w.Info().DID, Duration: 24 * time.Hour, Providers: srv.Addrs(),
+		Selection: wallet.Selection{Categories: []fhir.Category{fhir.Labs}}, Live: true}, chain)
+	must(t, err)
+	if _, err := w.Redeem(t.Context(), issued.Link, chain, wallet.RedeemOptions{Listen: ipfs.LoopbackListen}); err != nil {
+		t.Fatalf("redeem: %v", err)
+	}
+	must(t, w.SaveContact(wallet.Contact{Name: "Marguerita", DID: patient.Info().DID}))
+	must(t, srv.Close())
+
+	tapTab(t, u, tabWithMe)
+	v := u.withMe
+	u.bg.Wait()
+	if want := "Could not check live shares for updates. Marguerita's phone and keepers are offline; try again later."; v.verdict.Text != want {
+		t.Fatalf("verdict %q, want %q (details %q)", v.verdict.Text, want, v.detail.Text)
+	}
+	mustContain(t, "details", v.detail.Text, "live grant", "no provider served the share")
+	if !v.details.Visible() {
+		t.Fatal("no Details")
+	}
+	assertScreenNormalized(t, u, "live-refused")
+}
