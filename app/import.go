@@ -76,14 +76,11 @@ type importOutcome struct {
 	again func(wallet.ImportOptions) (wallet.ImportResult, error)
 }
 
-// importDialogs are what an import asks and tells: whether to take
-// another person's file as a family member's records, and, after the
-// first import, whose the wallet is now.
+// importDialogs are what an import asks: whether to take another
+// person's file as a family member's records.
 type importDialogs struct {
 	other     *dialog.ConfirmDialog
 	otherText string
-	yours     dialog.Dialog
-	yoursText string
 }
 
 // askOtherPatient asks about the first refused file of queue ("This file is
@@ -135,26 +132,27 @@ func (v *recordsView) progress(i, n int) func(done, total int64) {
 	}
 }
 
-// finishImport reports each file's result; then, if a file made its
-// patient the wallet's own, says so, and asks about each file (of results,
-// then of queue) that is about another person.
+// finishImport reports each file's result, headed by "These records are
+// now yours: …" when a file made its patient the wallet's own, then asks
+// about each file (of results, then of queue) that is about another
+// person.
 func (v *recordsView) finishImport(results, queue []importOutcome) {
 	v.importButton.Enable()
 	v.importing.Hide()
 	var lines []string
 	var refused []importOutcome
-	var claimed *wallet.Person
 	failed := false
 	for _, o := range results {
+		if o.res.Claimed != nil {
+			// The first Patient imported: the confirmation heads the report.
+			lines = append([]string{"These records are now yours: " + o.res.Claimed.Label() + "."}, lines...)
+		}
 		lines = append(lines, importSummary(o.res, o.err))
 		if errors.Is(o.err, wallet.ErrOtherPatient) && o.again != nil {
 			refused = append(refused, o)
 			continue
 		}
 		failed = failed || o.err != nil
-		if o.res.Claimed != nil {
-			claimed = o.res.Claimed
-		}
 	}
 	v.importResult.SetText(strings.Join(lines, "\n"))
 	v.importResult.Importance = widget.SuccessImportance
@@ -167,15 +165,7 @@ func (v *recordsView) finishImport(results, queue []importOutcome) {
 	v.importResult.Show()
 	v.importResult.Refresh()
 	v.reload()
-	queue = append(refused, queue...)
-	if claimed != nil {
-		v.dialogs.yoursText = "These records are now yours: " + claimed.Label() + "."
-		v.dialogs.yours = dialog.NewInformation("Your records", v.dialogs.yoursText, v.u.win)
-		v.dialogs.yours.SetOnClosed(func() { v.askOtherPatient(queue) })
-		v.dialogs.yours.Show()
-		return
-	}
-	v.askOtherPatient(queue)
+	v.askOtherPatient(append(refused, queue...))
 }
 
 // importSummary is one file's line in the import report.
@@ -186,9 +176,6 @@ func importSummary(res wallet.ImportResult, err error) string {
 	}
 	if res.Card != nil {
 		s = strings.TrimSpace(s + " " + cardText(res.Card) + ".")
-	}
-	if res.Claimed != nil {
-		s += " These records are now yours: " + res.Claimed.Label() + "."
 	}
 	for _, p := range res.Others {
 		s += " A family member's records: " + p.Label() + "."
