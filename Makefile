@@ -37,7 +37,14 @@ test:
 	$(MAKE) build
 	./scripts/cli-smoke.sh ./$(BIN)
 	./scripts/demo.sh ./$(BIN)
+	./scripts/readme-walkthrough.sh
 	./scripts/reach-demo.sh ./$(BIN)
+
+# The README's walkthrough, pasted as one block into a fresh shell, must
+# end with the revoked refusal (scripts/readme-walkthrough.sh).
+.PHONY: walkthrough
+walkthrough: $(BIN)
+	./scripts/readme-walkthrough.sh
 
 # The end-to-end scenario (patient, specialist, family over loopback libp2p
 # and a local chain) with a transcript; fails if any step misbehaves.

@@ -21,6 +21,7 @@ import (
 	fyneapp "fyne.io/fyne/v2/app"
 
 	"github.com/healthwallet/healthwallet/assets"
+	"github.com/healthwallet/healthwallet/internal/memlimit"
 )
 
 // ID is the application ID (also in FyneApp.toml).
@@ -54,6 +55,7 @@ func onSignal(sig <-chan os.Signal, quit func()) (stop func()) {
 // Run opens the desktop app on the wallet in home and returns when the
 // window closes.
 func Run(home string) error {
+	memlimit.Apply(memlimit.App)
 	a := fyneapp.NewWithID(ID)
 	a.SetIcon(Icon)
 	if home == "" || isMobile() {

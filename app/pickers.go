@@ -46,6 +46,7 @@ type granteePicker struct {
 	contacts *widget.Select
 	forget   *widget.Button
 	save     *widget.Button
+	picture  *widget.Button // reads their code from a picture
 	hint     *widget.Label
 	list     []wallet.Contact
 	// onChange follows edits (the share preview).
@@ -75,8 +76,14 @@ func (u *UI) newGranteePicker() *granteePicker {
 	p.forget = widget.NewButtonWithIcon("", theme.DeleteIcon(), u.act(p.forgetSelected))
 	p.save = widget.NewButtonWithIcon("Save as contact…", theme.ContentAddIcon(), u.act(p.askName))
 	p.save.Disable()
+	p.picture = widget.NewButtonWithIcon("Their code from a picture…", theme.FileImageIcon(), u.act(func() {
+		u.pickQRImage(p.readQR, func() {
+			p.hint.Importance = widget.DangerImportance
+			p.hint.SetText("This picture is not a file on this device; paste their code instead.")
+		})
+	}))
 	p.content = container.NewVBox(p.entry, p.hint,
-		container.NewBorder(nil, nil, nil, p.forget, p.contacts), buttonRow(p.save))
+		container.NewBorder(nil, nil, nil, p.forget, p.contacts), buttonRow(p.picture, p.save))
 	p.reload()
 	return p
 }
@@ -137,6 +144,23 @@ func (p *granteePicker) contact(did string) (wallet.Contact, bool) {
 		}
 	}
 	return wallet.Contact{}, false
+}
+
+// readQR reads a contact code (another wallet's "My code") from the
+// picture at path into the entry.
+func (p *granteePicker) readQR(path string) {
+	var did string
+	p.u.run(func() (err error) {
+		did, err = wallet.ReadContactQR(path)
+		return err
+	}, func(err error) {
+		if err != nil {
+			p.hint.Importance = widget.DangerImportance
+			p.hint.SetText(userMessage(err))
+			return
+		}
+		p.entry.SetText(did)
+	})
 }
 
 // did returns the chosen grantee.

@@ -141,7 +141,7 @@ func (p *receivedPage) openResource(i int) {
 	p.detail = p.u.newDetailView(func(context.Context) (fhir.Resource, error) { return res, nil },
 		[]fhir.Field{{Label: "Filed under", Value: categoryName(p.records[i].Category)}})
 	back := widget.NewButtonWithIcon("Back to the shared records", theme.NavigateBackIcon(), p.u.act(p.back))
-	p.show(container.NewBorder(back, nil, nil, nil, p.detail.content))
+	p.show(container.NewBorder(back, p.u.documentView(res, p.resources, p.grant.AllowsExport()), nil, nil, p.detail.content))
 }
 
 func (p *receivedPage) show(o fyne.CanvasObject) {
@@ -225,9 +225,11 @@ func (p *receivedPage) showDelegate() {
 	}
 	limit := wrapped("A re-share ends by " + dateTime(p.grant.ExpiresAt) + " at the latest, and covers no more than you received.")
 	limit.Importance = widget.LowImportance
+	logged := wrapped(reshareNotice)
+	logged.Importance = widget.WarningImportance
 	cancel := widget.NewButton("Cancel", p.u.act(p.back))
 	p.show(container.NewScroll(container.NewPadded(container.NewVBox(
-		heading("Re-share"), limit,
+		heading("Re-share"), limit, logged,
 		section("With whom", f.grantee.content),
 		section("Which categories", catBox),
 		section("For how long", f.terms.content),
@@ -296,8 +298,11 @@ func (p *receivedPage) submitDelegate() {
 		who := issued.Record.Grantee
 		if c, ok := f.grantee.contact(who); ok {
 			who = c.Name + " (" + shortDID(who) + ")"
+		} else {
+			who = someoneNew(shortDID(who))
 		}
 		f.result = p.u.newShareResult("Re-shared", issued, png, qrText, who, nil, p.back)
+		f.result.showWhere(wallet.ShareAvailability{Upstream: true})
 		p.show(f.result.content)
 	})
 }

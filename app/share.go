@@ -312,6 +312,8 @@ func (v *shareView) submit() {
 	var png []byte
 	var qrText string
 	var avail []wallet.Availability
+	var where wallet.ShareAvailability
+	dev := v.u.device()
 	ctx := v.u.walletCtx()
 	v.u.run(func() (err error) {
 		if issued, err = w.IssueGrant(ctx, req, chain); err != nil {
@@ -322,7 +324,10 @@ func (v *shareView) submit() {
 		}
 		// Every keeper gets the packages before the result shows; one that
 		// is down gets them on the next sync (the node syncs every 30 s).
-		avail, err = w.PushToKeepers(ctx, issued.Record)
+		if avail, err = w.PushToKeepers(ctx, issued.Record); err != nil {
+			return err
+		}
+		where, err = w.GrantAvailability(issued.Record, dev)
 		return err
 	}, func(err error) {
 		v.progress.Hide()
@@ -337,7 +342,7 @@ func (v *shareView) submit() {
 		if _, nodeErr := v.u.nodeState(); nodeErr != nil && len(avail) > 0 && avail[0].Kind == "node" {
 			avail = avail[1:] // the node is not running: only the keepers serve
 		}
-		v.showResult(issued, png, qrText, avail)
+		v.showResult(issued, png, qrText, avail, where)
 	})
 }
 

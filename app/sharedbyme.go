@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -13,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/healthwallet/healthwallet/share/grant"
 	"github.com/healthwallet/healthwallet/wallet"
 	"github.com/healthwallet/healthwallet/wallet/catalog"
 )
@@ -27,63 +29,67 @@ const revokeConfirmPoll = 500 * time.Millisecond
 // maxListedRecords is how many records a grant's page lists by name.
 const maxListedRecords = 50
 
-// sharedByMeView lists every grant this wallet issued (and re-shares it
-// made) with its status; a grant's page shows the records it covers, its
-// access log, and the revoke action.
+// maxRecentAccess is how many access-log lines head Shared by me.
+const maxRecentAccess = 5
+
+// linkGroup heads the SMART Health Links in Shared by me: they go to
+// anyone who holds the link, not to a person.
+const linkGroup = "Anyone with a link"
+
+// sharedByMeView is what this wallet shared: the access log first (who
+// opened what, newest first), then every grant it issued (and re-shares it
+// made), grouped by person, then its SMART Health Links; each with its
+// status and where it can be opened now. A share's page shows the records
+// it covers, its access log, and the revoke action. People are named by
+// their contact names; "People" manages the contacts and shows this
+// wallet's own code.
 type sharedByMeView struct {
 	u       *UI
 	content fyne.CanvasObject
 	md      *masterDetail
 	grants  []wallet.GrantRecord
-	shls    []wallet.SHLRecord // listed after the grants
+	shls    []wallet.SHLRecord
 	access  []wallet.AccessEntry
-	names   map[string]string // DID → contact name
-	list    *widget.List
+	people  *people
+	avail   map[string]wallet.ShareAvailability // by grant hash or link id
+	rows    []*shareRow                         // the shares, as listed
+	groups  *fyne.Container                     // the shares, grouped by person
+	recent  *fyne.Container                     // the newest access-log lines
 	empty   *widget.Label
 	master  *fyne.Container
-	detail  *grantPage // the grant on show
-	shlPage *shlPage   // the link on show
+	peopleB *widget.Button
+	myCode  *widget.Button
+
+	contacts *contactsPage // while on show
+	detail   *grantPage    // the grant on show
+	shlPage  *shlPage      // the link on show
 }
 
 func (u *UI) newSharedByMeView() *sharedByMeView {
-	v := &sharedByMeView{u: u}
-	v.list = widget.NewList(
-		func() int { return len(v.grants) + len(v.shls) },
-		func() fyne.CanvasObject { return newGrantRow() },
-		func(id widget.ListItemID, o fyne.CanvasObject) {
-			if id < len(v.grants) {
-				g := v.grants[id]
-				o.(*grantRow).set(v.granteeName(g.Grantee), g.Summary, g.Status(u.now()), untilText(g, u.now()), g.Live)
-			} else if id -= len(v.grants); id < len(v.shls) {
-				r := v.shls[id]
-				o.(*grantRow).set(shlTitle(r), shlCovers(r), r.Status(u.now()), shlUntilText(r, u.now()), r.Live)
-			}
-		})
-	v.list.OnSelected = func(id widget.ListItemID) {
-		u.touch()
-		if id < len(v.grants) {
-			v.open(v.grants[id])
-		} else if id -= len(v.grants); id < len(v.shls) {
-			v.openSHL(v.shls[id])
-		}
-	}
+	v := &sharedByMeView{u: u, people: newPeople(nil, nil, nil)}
 	v.empty = wrapped("You have not shared anything yet. Grants you make on the Share tab appear here.")
 	v.empty.Importance = widget.LowImportance
-	v.master = container.NewBorder(v.empty, nil, nil, nil, v.list)
-	v.md = newMasterDetail("Shared by me", v.master, "Choose a grant to see who used it, or to revoke it.")
+	v.recent = container.NewVBox()
+	v.groups = container.NewVBox()
+	v.peopleB = widget.NewButtonWithIcon("People", theme.AccountIcon(), u.act(v.openContacts))
+	v.myCode = widget.NewButtonWithIcon("My code", theme.AccountIcon(), u.act(func() {
+		v.md.show("My code", u.newMyCodePage().content)
+	}))
+	v.master = container.NewVBox(buttonRow(v.peopleB, v.myCode),
+		section("Access log", v.recent), v.empty, v.groups)
+	v.md = newMasterDetail("Shared by me", v.master, "Choose a share to see who used it, where it opens, or to revoke it.")
 	v.content = v.md.content
 	return v
 }
 
-// granteeName is a contact's name, or the shortened DID.
-func (v *sharedByMeView) granteeName(did string) string {
-	if n, ok := v.names[did]; ok {
-		return n
-	}
-	return shortDID(did)
+// openContacts shows the people page.
+func (v *sharedByMeView) openContacts() {
+	v.contacts = v.u.newContactsPage(v.md.show, v.reload)
+	v.md.show("People", v.contacts.content)
 }
 
-// reload reads the grants, the access log and the contacts.
+// reload reads the grants, links, the access log and the contacts, and
+// where each share can be opened.
 func (v *sharedByMeView) reload() {
 	w := v.u.openWallet()
 	if w == nil {
@@ -92,7 +98,9 @@ func (v *sharedByMeView) reload() {
 	var grants []wallet.GrantRecord
 	var shls []wallet.SHLRecord
 	var access []wallet.AccessEntry
-	names := map[string]string{}
+	var names map[string]string
+	avail := map[string]wallet.ShareAvailability{}
+	dev := v.u.device()
 	v.u.run(func() error {
 		all, err := w.Grants()
 		if err != nil {
@@ -101,16 +109,21 @@ func (v *sharedByMeView) reload() {
 		for _, g := range all {
 			if g.Direction == wallet.Issued {
 				grants = append(grants, g)
+				if a, err := w.GrantAvailability(g, dev); err == nil {
+					avail[g.Hash] = a
+				}
 			}
 		}
 		if shls, err = w.SHLs(); err != nil {
 			return err
 		}
-		access, _ = w.AccessLog()
-		cs, _ := w.Contacts()
-		for _, c := range cs {
-			names[c.DID] = c.Name
+		for _, r := range shls {
+			if a, err := w.SHLAvailability(r, dev); err == nil {
+				avail[r.ID] = a
+			}
 		}
+		access, _ = w.AccessLog()
+		names, _ = w.ContactNames()
 		return nil
 	}, func(err error) {
 		if err != nil {
@@ -118,16 +131,154 @@ func (v *sharedByMeView) reload() {
 			v.empty.Show()
 			return
 		}
-		v.grants, v.shls, v.access, v.names = grants, shls, access, names
+		v.grants, v.shls, v.access, v.avail = grants, shls, access, avail
+		v.people = newPeople(names, grants, shls)
 		if len(grants)+len(shls) > 0 {
 			v.empty.Hide()
 		} else {
 			v.empty.Show()
 		}
-		v.master.Refresh() // lay out again without (or with) the hint
-		v.list.UnselectAll()
-		v.list.Refresh()
+		v.fillRecent()
+		v.fillGroups()
+		v.master.Refresh()
 	})
+}
+
+// fillRecent lists the newest access-log lines, with "Add as contact" for
+// a person this wallet knows only by key.
+func (v *sharedByMeView) fillRecent() {
+	v.recent.RemoveAll()
+	if len(v.access) == 0 {
+		l := wrapped("Nobody has opened anything you shared yet.")
+		l.Importance = widget.LowImportance
+		v.recent.Add(l)
+		return
+	}
+	for i := len(v.access) - 1; i >= 0 && i >= len(v.access)-maxRecentAccess; i-- {
+		v.recent.Add(v.accessRow(v.access[i], true))
+	}
+	if n := len(v.access); n > maxRecentAccess {
+		all := widget.NewButton(fmt.Sprintf("Whole log (%d)…", n), v.u.act(v.openLog))
+		v.recent.Add(buttonRow(all))
+	}
+}
+
+// accessRow is one access-log line; withWhat names the share opened.
+func (v *sharedByMeView) accessRow(e wallet.AccessEntry, withWhat bool) fyne.CanvasObject {
+	who, did := v.people.accessWho(e)
+	text := dateTime(e.Time) + " · " + capitalize(who) + " " + accessVerb(e)
+	if withWhat {
+		text += " · " + v.people.accessWhat(e)
+	}
+	l := wrapped(text)
+	if !e.Granted {
+		l.Importance = widget.DangerImportance
+	}
+	if did == "" || v.people.known(did) {
+		return l
+	}
+	return container.NewVBox(l, v.addContactButton(did))
+}
+
+// addContactButton saves did as a contact, under a name asked for.
+func (v *sharedByMeView) addContactButton(did string) fyne.CanvasObject {
+	add := widget.NewButtonWithIcon("Add as contact", theme.ContentAddIcon(), v.u.act(func() {
+		v.u.askSaveContact(did, v.reload)
+	}))
+	return buttonRow(add)
+}
+
+// openLog shows the whole access log, newest first.
+func (v *sharedByMeView) openLog() {
+	box := container.NewVBox(heading("Access log"))
+	for i := len(v.access) - 1; i >= 0; i-- {
+		box.Add(v.accessRow(v.access[i], true))
+	}
+	v.md.show("Access log", container.NewScroll(container.NewPadded(box)))
+}
+
+// byMeGroup is one person's shares (or the links').
+type byMeGroup struct {
+	name   string
+	did    string // the person's DID; "" for the links
+	grants []wallet.GrantRecord
+}
+
+// fillGroups lists the shares grouped by person, people in name order,
+// the links last.
+func (v *sharedByMeView) fillGroups() {
+	v.groups.RemoveAll()
+	v.rows = nil
+	byDID := map[string]*byMeGroup{}
+	var groups []*byMeGroup
+	for _, g := range v.grants {
+		gr, ok := byDID[g.Grantee]
+		if !ok {
+			gr = &byMeGroup{name: v.people.name(g.Grantee), did: g.Grantee}
+			byDID[g.Grantee] = gr
+			groups = append(groups, gr)
+		}
+		gr.grants = append(gr.grants, g)
+	}
+	slices.SortStableFunc(groups, func(a, b *byMeGroup) int {
+		// Contacts first, by name; then people known only by key.
+		if ka, kb := v.people.known(a.did), v.people.known(b.did); ka != kb {
+			if ka {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(strings.ToLower(a.name), strings.ToLower(b.name))
+	})
+	for _, gr := range groups {
+		v.groups.Add(v.groupHeader(gr.name, gr.did, len(gr.grants)))
+		for _, g := range gr.grants {
+			r := newShareRow(v.u.act(func() { v.open(g) }))
+			title := g.Summary
+			if g.Links > 1 {
+				title = "Re-share: " + title
+			}
+			r.set(title, untilText(g, v.u.now()), v.availLine(g.Hash), g.Status(v.u.now()), g.Live)
+			v.rows = append(v.rows, r)
+			v.groups.Add(r)
+		}
+	}
+	if len(v.shls) > 0 {
+		v.groups.Add(v.groupHeader(linkGroup, "", len(v.shls)))
+		for _, l := range v.shls {
+			r := newShareRow(v.u.act(func() { v.openSHL(l) }))
+			r.set(shlTitle(l), shlCovers(l), joinNonEmpty(shlUntilText(l, v.u.now()), v.availLine(l.ID)), l.Status(v.u.now()), l.Live)
+			v.rows = append(v.rows, r)
+			v.groups.Add(r)
+		}
+	}
+	v.groups.Refresh()
+}
+
+// availLine is a share's availability for its row.
+func (v *sharedByMeView) availLine(id string) string {
+	a, ok := v.avail[id]
+	if !ok {
+		return ""
+	}
+	return shortAvailability(a)
+}
+
+// joinNonEmpty joins the non-empty parts with " · ".
+func joinNonEmpty(parts ...string) string {
+	return strings.Join(slices.DeleteFunc(parts, func(s string) bool { return s == "" }), " · ")
+}
+
+// groupHeader heads one person's shares; a person known only by key gets
+// "Add as contact".
+func (v *sharedByMeView) groupHeader(name, did string, n int) fyne.CanvasObject {
+	l := widget.NewLabelWithStyle(capitalize(name)+fmt.Sprintf(" · %d share%s", n, plural(n)), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	l.Wrapping = fyne.TextWrapWord
+	l.Importance = widget.HighImportance
+	if did == "" || v.people.known(did) {
+		return l
+	}
+	return container.NewVBox(l, v.addContactButton(did))
 }
 
 // accessesOf are the presentations of g, or of a grant delegated from it.
@@ -143,7 +294,7 @@ func (v *sharedByMeView) accessesOf(g wallet.GrantRecord) []wallet.AccessEntry {
 
 // open shows one grant.
 func (v *sharedByMeView) open(g wallet.GrantRecord) {
-	v.detail = v.u.newGrantPage(g, v.granteeName(g.Grantee), v.accessesOf(g), v.reload)
+	v.detail = v.u.newGrantPage(g, v.people, v.accessesOf(g), v.reload)
 	v.md.show(g.Summary, v.detail.content)
 }
 
@@ -185,15 +336,62 @@ func (r *grantRow) CreateRenderer() fyne.WidgetRenderer {
 		container.New(&tightVBox{}, r.who, r.what, r.until)))
 }
 
-// grantPage is one issued grant: status, window, the records it covers,
-// who presented it, and revoke.
-type grantPage struct {
+// shareRow is one share in a list: what, until when and where it opens,
+// and its status. Tapping it opens the share.
+type shareRow struct {
+	widget.BaseWidget
+	title, line, until *widget.Label
+	status             *widget.Label
+	onTap              func()
+}
+
+func newShareRow(onTap func()) *shareRow {
+	r := &shareRow{title: widget.NewLabel(""), line: widget.NewLabel(""), until: widget.NewLabel(""), status: widget.NewLabel(""), onTap: onTap}
+	r.title.TextStyle.Bold = true
+	r.title.Truncation = fyne.TextTruncateEllipsis
+	r.line.Truncation = fyne.TextTruncateEllipsis
+	r.until.Truncation = fyne.TextTruncateEllipsis
+	r.until.SizeName = theme.SizeNameCaptionText
+	r.until.Importance = widget.LowImportance
+	r.status.TextStyle.Bold = true
+	r.ExtendBaseWidget(r)
+	return r
+}
+
+// set shows a share in the row; live adds the "live" badge to the status.
+func (r *shareRow) set(title, line, until, status string, live bool) {
+	r.title.SetText(title)
+	r.line.SetText(line)
+	r.until.SetText(until)
+	r.status.Importance = statusImportance(status)
+	if live {
+		status += " · live"
+	}
+	r.status.SetText(status)
+}
+
+// Tapped opens the share.
+func (r *shareRow) Tapped(*fyne.PointEvent) {
+	if r.onTap != nil {
+		r.onTap()
+	}
+}
+
+func (r *shareRow) CreateRenderer() fyne.WidgetRenderer {
+	return widget.NewSimpleRenderer(container.NewBorder(nil, nil, nil, r.status,
+		container.New(&tightVBox{}, r.title, r.line, r.until)))
+}
+
+// sharePage is what the pages of a grant and of a link have in common:
+// the status and the revoke flow, the link with its QR code, where it can
+// be opened, the records it holds and its access log.
+type sharePage struct {
 	u        *UI
 	content  fyne.CanvasObject
-	grant    wallet.GrantRecord
 	status   *widget.Label
 	records  *fyne.Container
 	access   *fyne.Container
+	where    *availabilityView
 	revoke   *widget.Button
 	confirm  *dialog.ConfirmDialog
 	progress *widget.ProgressBarInfinite
@@ -201,18 +399,130 @@ type grantPage struct {
 	onChange func()
 }
 
-func (u *UI) newGrantPage(g wallet.GrantRecord, who string, accesses []wallet.AccessEntry, onChange func()) *grantPage {
-	p := &grantPage{u: u, grant: g, onChange: onChange}
+func (u *UI) newSharePage(onChange func(), askRevoke func()) *sharePage {
+	p := &sharePage{u: u, onChange: onChange}
 	p.status = heading("")
 	p.step = wrapped("")
 	p.progress = widget.NewProgressBarInfinite()
 	p.progress.Hide()
-	p.revoke = widget.NewButtonWithIcon("Revoke…", theme.CancelIcon(), u.act(p.askRevoke))
+	p.revoke = widget.NewButtonWithIcon("Revoke…", theme.CancelIcon(), u.act(askRevoke))
 	p.revoke.Importance = widget.DangerImportance
-	p.showStatus()
+	p.records = container.NewVBox()
+	p.access = container.NewVBox()
+	p.where = newAvailabilityView()
+	return p
+}
 
+// build lays out the page: status, facts, the QR code of link (while
+// active), the link row with revoke, where it opens, records, access log.
+func (p *sharePage) build(facts *widget.Form, link string, active bool, recordsTitle string) {
+	items := []fyne.CanvasObject{p.status, facts}
+	if active { // no code to scan for a share nobody can open
+		if png, err := grant.QR(link); err == nil {
+			items = append(items, container.NewCenter(qrImage("share-qr.png", png, 220)))
+		}
+	}
+	l := widget.NewLabelWithStyle(link, fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
+	l.Truncation = fyne.TextTruncateEllipsis
+	copyLink := widget.NewButtonWithIcon("Copy link", theme.ContentCopyIcon(), p.u.act(func() { p.u.app.Clipboard().SetContent(link) }))
+	items = append(items, l, buttonRow(copyLink, p.revoke), p.progress, p.step,
+		section("Where it can be opened", p.where.content),
+		section(recordsTitle, p.records),
+		section("Access log", p.access))
+	p.content = container.NewScroll(container.NewPadded(container.NewVBox(items...)))
+}
+
+// showAvailability works out where the share opens, in the background.
+func (p *sharePage) showAvailability(find func(*wallet.Wallet, wallet.Device) (wallet.ShareAvailability, error)) {
+	w := p.u.openWallet()
+	if w == nil {
+		return
+	}
+	dev := p.u.device()
+	var a wallet.ShareAvailability
+	p.u.run(func() (err error) {
+		a, err = find(w, dev)
+		return err
+	}, func(err error) {
+		if err != nil {
+			p.where.where.SetText(userMessage(err))
+			return
+		}
+		p.where.set(a)
+	})
+}
+
+// fillAccess lists the access entries, oldest first; line writes one.
+func (p *sharePage) fillAccess(entries []wallet.AccessEntry, none string, line func(wallet.AccessEntry) string) {
+	if len(entries) == 0 {
+		l := wrapped(none)
+		l.Importance = widget.LowImportance
+		p.access.Add(l)
+		return
+	}
+	for _, e := range entries {
+		l := wrapped(line(e))
+		if !e.Granted {
+			l.Importance = widget.DangerImportance
+		}
+		p.access.Add(l)
+	}
+}
+
+// askRevoke asks before revoking (it cannot be undone), then runs revoke.
+func (p *sharePage) askRevoke(title, body string, revoke func()) {
+	p.confirm = p.u.confirmRevoke(title, body, revoke)
+}
+
+// startRevoke shows a revocation under way; it returns the wallet and
+// chain, or false (with the reason shown) when it cannot start.
+func (p *sharePage) startRevoke() (*wallet.Wallet, wallet.ChainConfig, bool) {
+	w := p.u.openWallet()
+	if w == nil {
+		return nil, wallet.ChainConfig{}, false
+	}
+	chain, err := p.u.chainState()
+	if err != nil {
+		p.step.SetText(userMessage(err))
+		return nil, chain, false
+	}
+	p.revoke.Disable()
+	p.progress.Show()
+	p.step.Importance = widget.MediumImportance
+	p.step.SetText("Publishing the revocation…")
+	return w, chain, true
+}
+
+// endRevoke shows how a revocation ended: err, or the registry's
+// confirmation at when in transaction tx; showStatus has been called.
+func (p *sharePage) endRevoke(err error, when time.Time, tx string) {
+	p.progress.Hide()
+	if err != nil {
+		p.step.Importance = widget.DangerImportance
+		p.step.SetText(userMessage(err))
+		return
+	}
+	p.step.Importance = widget.SuccessImportance
+	p.step.SetText("The registry confirmed the revocation at " + dateTime(when) + " (transaction " + shortHash(tx) + ").")
+	p.where.set(wallet.ShareAvailability{Inactive: "revoked"})
+	if p.onChange != nil {
+		p.onChange()
+	}
+}
+
+// grantPage is one issued grant: status, window, the records it covers,
+// where it opens, who presented it, and revoke.
+type grantPage struct {
+	*sharePage
+	grant wallet.GrantRecord
+}
+
+func (u *UI) newGrantPage(g wallet.GrantRecord, ppl *people, accesses []wallet.AccessEntry, onChange func()) *grantPage {
+	p := &grantPage{grant: g}
+	p.sharePage = u.newSharePage(onChange, func() { p.askRevoke() })
+	p.showStatus()
 	facts := widget.NewForm(
-		widget.NewFormItem("With", wrapped(who)),
+		widget.NewFormItem("With", wrapped(capitalize(ppl.name(g.Grantee)))),
 		widget.NewFormItem("DID", mono(g.Grantee)),
 		widget.NewFormItem("Covers", wrapped(g.Summary)),
 		widget.NewFormItem("From", wrapped(dateTime(g.NotBefore))),
@@ -222,17 +532,15 @@ func (u *UI) newGrantPage(g wallet.GrantRecord, who string, accesses []wallet.Ac
 	if g.Links > 1 {
 		facts.Append("Chain", wrapped(fmt.Sprintf("your re-share of a grant you received (%d links)", g.Links)))
 	}
-	copyLink := widget.NewButtonWithIcon("Copy link", theme.ContentCopyIcon(), u.act(func() { u.app.Clipboard().SetContent(g.Link) }))
-
-	p.records = container.NewVBox()
-	p.access = container.NewVBox()
-	p.fillAccess(accesses)
+	p.fillAccess(accesses, "Nobody has used this grant yet.", func(e wallet.AccessEntry) string {
+		who, _ := ppl.presenter(e)
+		return dateTime(e.Time) + " · " + capitalize(who) + " " + accessVerb(e)
+	})
 	p.loadRecords()
-	p.content = container.NewScroll(container.NewPadded(container.NewVBox(
-		p.status, facts, buttonRow(copyLink, p.revoke), p.progress, p.step,
-		section("Records it covers", p.records),
-		section("Access log", p.access),
-	)))
+	p.build(facts, g.Link, g.Status(u.now()) == "active", "Records it covers")
+	p.showAvailability(func(w *wallet.Wallet, dev wallet.Device) (wallet.ShareAvailability, error) {
+		return w.GrantAvailability(g, dev)
+	})
 	return p
 }
 
@@ -253,31 +561,6 @@ func showRevocable(label *widget.Label, revoke *widget.Button, st, until string)
 	}
 }
 
-// fillAccess lists who presented the grant, and what they got.
-func (p *grantPage) fillAccess(entries []wallet.AccessEntry) {
-	if len(entries) == 0 {
-		l := wrapped("Nobody has used this grant yet.")
-		l.Importance = widget.LowImportance
-		p.access.Add(l)
-		return
-	}
-	for _, e := range entries {
-		what := "served"
-		if !e.Granted {
-			what = "refused: " + oneLine(e.Reason)
-		}
-		who := shortAddress(e.Grantee)
-		if e.Links > 1 {
-			who += fmt.Sprintf(" (through %d re-share%s)", e.Links-1, plural(e.Links-1))
-		}
-		l := wrapped(dateTime(e.Time) + " · " + who + " · " + what)
-		if !e.Granted {
-			l.Importance = widget.DangerImportance
-		}
-		p.access.Add(l)
-	}
-}
-
 // loadRecords lists the records the grant covers (a re-share covers what
 // the grant it came from covers).
 func (p *grantPage) loadRecords() {
@@ -294,7 +577,7 @@ func (p *grantPage) loadRecords() {
 
 // askRevoke asks before revoking: it cannot be undone.
 func (p *grantPage) askRevoke() {
-	p.confirm = p.u.confirmRevoke("Revoke this grant?",
+	p.sharePage.askRevoke("Revoke this grant?",
 		"From now on nobody can use it, nor anything re-shared from it. This cannot be undone. "+
 			"What they already opened cannot be taken back.", p.doRevoke)
 }
@@ -302,19 +585,10 @@ func (p *grantPage) askRevoke() {
 // doRevoke publishes the revocation, then waits until the registry itself
 // reports it.
 func (p *grantPage) doRevoke() {
-	w := p.u.openWallet()
-	if w == nil {
+	w, chain, ok := p.startRevoke()
+	if !ok {
 		return
 	}
-	chain, err := p.u.chainState()
-	if err != nil {
-		p.step.SetText(userMessage(err))
-		return
-	}
-	p.revoke.Disable()
-	p.progress.Show()
-	p.step.Importance = widget.MediumImportance
-	p.step.SetText("Publishing the revocation…")
 	g := p.grant
 	var confirmed time.Time
 	session := p.u.walletCtx()
@@ -336,21 +610,11 @@ func (p *grantPage) doRevoke() {
 		}
 		return nil
 	}, func(err error) {
-		p.progress.Hide()
 		if !g.RevokedAt.IsZero() || !g.RevokePending.IsZero() {
 			p.grant = g
 		}
 		p.showStatus()
-		if err != nil {
-			p.step.Importance = widget.DangerImportance
-			p.step.SetText(userMessage(err))
-			return
-		}
-		p.step.Importance = widget.SuccessImportance
-		p.step.SetText("The registry confirmed the revocation at " + dateTime(confirmed) + " (transaction " + shortHash(g.RevokeTx) + ").")
-		if p.onChange != nil {
-			p.onChange()
-		}
+		p.endRevoke(err, confirmed, g.RevokeTx)
 	})
 }
 

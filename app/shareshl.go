@@ -4,7 +4,6 @@ import (
 	"errors"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -41,9 +40,14 @@ func (v *shareView) submitSHL(w *wallet.Wallet, sel wallet.Selection) {
 	v.button.Disable()
 	v.progress.Show()
 	var rec wallet.SHLRecord
+	var where wallet.ShareAvailability
+	dev := v.u.device()
 	ctx := v.u.walletCtx()
 	v.u.run(func() (err error) {
 		rec, err = w.CreateSHL(ctx, opts, chain)
+		if err == nil || errors.Is(err, wallet.ErrSHLNotPushed) {
+			where, _ = w.SHLAvailability(rec, dev)
+		}
 		return err
 	}, func(err error) {
 		v.progress.Hide()
@@ -60,7 +64,7 @@ func (v *shareView) submitSHL(w *wallet.Wallet, sel wallet.Selection) {
 		if notPushed {
 			warning = "The link is made, but the server that serves it did not take it yet; it is retried on the next sync."
 		}
-		v.shlResult = v.u.newSHLResult(rec, warning, v.reset)
+		v.shlResult = v.u.newSHLResult(rec, warning, where, v.reset)
 		v.stack.Objects = []fyne.CanvasObject{v.shlResult.content}
 		v.stack.Refresh()
 	})
@@ -71,13 +75,15 @@ func (v *shareView) submitSHL(w *wallet.Wallet, sel wallet.Selection) {
 type shlResult struct {
 	content fyne.CanvasObject
 	rec     wallet.SHLRecord
+	where   *availabilityView
 	link    *widget.Label
 	copy    *widget.Button
 	done    *widget.Button
 }
 
-func (u *UI) newSHLResult(rec wallet.SHLRecord, warning string, done func()) *shlResult {
-	r := &shlResult{rec: rec}
+func (u *UI) newSHLResult(rec wallet.SHLRecord, warning string, where wallet.ShareAvailability, done func()) *shlResult {
+	r := &shlResult{rec: rec, where: newAvailabilityView()}
+	r.where.set(where)
 	r.link = widget.NewLabelWithStyle(rec.Link, fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
 	r.link.Truncation = fyne.TextTruncateEllipsis
 	r.copy = widget.NewButtonWithIcon("Copy link", theme.ContentCopyIcon(), u.act(func() { u.app.Clipboard().SetContent(rec.Link) }))
@@ -85,11 +91,7 @@ func (u *UI) newSHLResult(rec wallet.SHLRecord, warning string, done func()) *sh
 	r.done = widget.NewButton("Done", u.act(done))
 	items := []fyne.CanvasObject{heading("Shared as a SMART Health Link")}
 	if png, err := grant.QR(rec.Link); err == nil {
-		qr := canvas.NewImageFromResource(fyne.NewStaticResource("shl-qr.png", png))
-		qr.FillMode = canvas.ImageFillContain
-		qr.ScaleMode = canvas.ImageScalePixels
-		qr.SetMinSize(fyne.NewSize(260, 260))
-		items = append(items, container.NewCenter(qr))
+		items = append(items, container.NewCenter(qrImage("shl-qr.png", png, 260)))
 	}
 	help := "Let them scan the code, or send the link: it opens in any SMART Health Links viewer."
 	if rec.Flags != "" && rec.Flags != "L" {
@@ -108,7 +110,7 @@ func (u *UI) newSHLResult(rec wallet.SHLRecord, warning string, done func()) *sh
 	if rec.Live {
 		facts.Append("Live", wrapped("yes: records you add later are included"))
 	}
-	items = append(items, wrapped(help), r.link, buttonRow(r.copy), facts)
+	items = append(items, wrapped(help), r.link, buttonRow(r.copy), facts, r.where.content)
 	if warning != "" {
 		note := wrapped(warning)
 		note.Importance = widget.WarningImportance

@@ -88,21 +88,22 @@ func TestShareSHLThenSharedByMe(t *testing.T) {
 
 	tapTab(t, u, tabByMe)
 	b := u.byMe
-	if b.list.Length() != 2 || len(b.grants) != 1 || len(b.shls) != 1 || b.shls[0].ID != rec.ID {
-		t.Fatalf("listed %d: %d grants, %d links", b.list.Length(), len(b.grants), len(b.shls))
+	if len(b.rows) != 2 || len(b.grants) != 1 || len(b.shls) != 1 || b.shls[0].ID != rec.ID {
+		t.Fatalf("listed %d: %d grants, %d links", len(b.rows), len(b.grants), len(b.shls))
 	}
 	list := markup(u)
 	mustContain(t, "list", list, "Labs for Dr. Osei", "active · live", shlCovers(rec))
 	if strings.Count(list, "active · live") != 2 {
 		t.Fatalf("live badges: %d, want 2 (the grant and the link)", strings.Count(list, "active · live"))
 	}
-	b.list.Select(1)
+	test.Tap(b.rows[1])
 	u.bg.Wait()
 	p := b.shlPage
 	if p == nil {
 		t.Fatal("no link page")
 	}
 	mustContain(t, "status", p.status.Text, "Active: until")
+	mustContain(t, "where", p.where.where.Text, "Can be opened now from: this device.")
 	mustContain(t, "link page", markup(u), "Records it holds", "Access log", "Dr. Osei's intake · opened", "refused", "required")
 	if want := min(rec.Records, maxListedRecords+1); len(p.records.Objects) != want { // the rest as "and N more"
 		t.Fatalf("%d records listed, want %d (the link holds %d)", len(p.records.Objects), want, rec.Records)

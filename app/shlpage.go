@@ -6,14 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/canvas"
-	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/healthwallet/healthwallet/share/grant"
 	"github.com/healthwallet/healthwallet/wallet"
 )
 
@@ -54,29 +48,16 @@ func shlUntilText(r wallet.SHLRecord, now time.Time) string {
 }
 
 // shlPage is one SMART Health Link this wallet made: status, terms, the
-// link and its QR code, the records it holds, who opened it, and revoke.
+// link and its QR code, where it opens, the records it holds, who opened
+// it, and revoke.
 type shlPage struct {
-	u        *UI
-	content  fyne.CanvasObject
-	rec      wallet.SHLRecord
-	status   *widget.Label
-	records  *fyne.Container
-	access   *fyne.Container
-	revoke   *widget.Button
-	confirm  *dialog.ConfirmDialog
-	progress *widget.ProgressBarInfinite
-	step     *widget.Label
-	onChange func()
+	*sharePage
+	rec wallet.SHLRecord
 }
 
 func (u *UI) newSHLPage(r wallet.SHLRecord, accesses []wallet.AccessEntry, onChange func()) *shlPage {
-	p := &shlPage{u: u, rec: r, onChange: onChange}
-	p.status = heading("")
-	p.step = wrapped("")
-	p.progress = widget.NewProgressBarInfinite()
-	p.progress.Hide()
-	p.revoke = widget.NewButtonWithIcon("Revoke…", theme.CancelIcon(), u.act(p.askRevoke))
-	p.revoke.Importance = widget.DangerImportance
+	p := &shlPage{rec: r}
+	p.sharePage = u.newSharePage(onChange, func() { p.askRevoke() })
 	p.showStatus()
 
 	passcode := "none: anyone with the link can open it"
@@ -95,27 +76,24 @@ func (u *UI) newSHLPage(r wallet.SHLRecord, accesses []wallet.AccessEntry, onCha
 		widget.NewFormItem("From", wrapped(dateTime(r.Created))),
 		widget.NewFormItem("Until", wrapped(dateTime(r.Expires))),
 	)
-	link := widget.NewLabelWithStyle(r.Link, fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
-	link.Truncation = fyne.TextTruncateEllipsis
-	copyLink := widget.NewButtonWithIcon("Copy link", theme.ContentCopyIcon(), u.act(func() { u.app.Clipboard().SetContent(r.Link) }))
-	items := []fyne.CanvasObject{p.status, facts}
-	if r.Status(u.now()) == "active" { // no code to scan for a link nobody can open
-		if png, err := grant.QR(r.Link); err == nil {
-			qr := canvas.NewImageFromResource(fyne.NewStaticResource("shl-qr.png", png))
-			qr.FillMode = canvas.ImageFillContain
-			qr.ScaleMode = canvas.ImageScalePixels
-			qr.SetMinSize(fyne.NewSize(220, 220))
-			items = append(items, container.NewCenter(qr))
+	// Every opening: when, by whom (as the viewer named itself), and
+	// served or refused.
+	p.fillAccess(accesses, "Nobody has opened this link yet.", func(e wallet.AccessEntry) string {
+		who := e.Recipient
+		if who == "" {
+			who = "a viewer"
 		}
-	}
-	p.records = container.NewVBox()
-	p.access = container.NewVBox()
-	p.fillAccess(accesses)
+		what := "opened"
+		if !e.Granted {
+			what = "refused: " + oneLine(e.Reason)
+		}
+		return dateTime(e.Time) + " · " + who + " · " + what
+	})
 	p.loadRecords()
-	items = append(items, link, buttonRow(copyLink, p.revoke), p.progress, p.step,
-		section("Records it holds", p.records),
-		section("Access log", p.access))
-	p.content = container.NewScroll(container.NewPadded(container.NewVBox(items...)))
+	p.build(facts, r.Link, r.Status(u.now()) == "active", "Records it holds")
+	p.showAvailability(func(w *wallet.Wallet, dev wallet.Device) (wallet.ShareAvailability, error) {
+		return w.SHLAvailability(r, dev)
+	})
 	return p
 }
 
@@ -124,38 +102,12 @@ func (p *shlPage) showStatus() {
 	showRevocable(p.status, p.revoke, p.rec.Status(p.u.now()), shlUntilText(p.rec, p.u.now()))
 }
 
-// fillAccess lists every opening of the link: when, by whom (as the
-// viewer named itself), and served or refused.
-func (p *shlPage) fillAccess(entries []wallet.AccessEntry) {
-	if len(entries) == 0 {
-		l := wrapped("Nobody has opened this link yet.")
-		l.Importance = widget.LowImportance
-		p.access.Add(l)
-		return
-	}
-	for _, e := range entries {
-		what := "opened"
-		if !e.Granted {
-			what = "refused: " + oneLine(e.Reason)
-		}
-		who := e.Recipient
-		if who == "" {
-			who = "a viewer"
-		}
-		l := wrapped(dateTime(e.Time) + " · " + who + " · " + what)
-		if !e.Granted {
-			l.Importance = widget.DangerImportance
-		}
-		p.access.Add(l)
-	}
-}
-
 // loadRecords lists the records the link's file holds.
 func (p *shlPage) loadRecords() { p.u.listRecords(p.rec.RecordIDs, p.records) }
 
 // askRevoke asks before revoking: it cannot be undone.
 func (p *shlPage) askRevoke() {
-	p.confirm = p.u.confirmRevoke("Revoke this link?",
+	p.sharePage.askRevoke("Revoke this link?",
 		"From now on nobody can open it, with or without the passcode. This cannot be undone. "+
 			"What was already opened cannot be taken back.", p.doRevoke)
 }
@@ -163,19 +115,10 @@ func (p *shlPage) askRevoke() {
 // doRevoke publishes the link's revocation; RevokeSHL returns once the
 // registry shows it mined.
 func (p *shlPage) doRevoke() {
-	w := p.u.openWallet()
-	if w == nil {
+	w, chain, ok := p.startRevoke()
+	if !ok {
 		return
 	}
-	chain, err := p.u.chainState()
-	if err != nil {
-		p.step.SetText(userMessage(err))
-		return
-	}
-	p.revoke.Disable()
-	p.progress.Show()
-	p.step.Importance = widget.MediumImportance
-	p.step.SetText("Publishing the revocation…")
 	r := p.rec
 	session := p.u.walletCtx()
 	p.u.run(func() (err error) {
@@ -184,20 +127,10 @@ func (p *shlPage) doRevoke() {
 		r, err = w.RevokeSHL(ctx, r, p.u.revoker(), chain)
 		return err
 	}, func(err error) {
-		p.progress.Hide()
 		if !r.RevokedAt.IsZero() || !r.RevokePending.IsZero() {
 			p.rec = r
 		}
 		p.showStatus()
-		if err != nil {
-			p.step.Importance = widget.DangerImportance
-			p.step.SetText(userMessage(err))
-			return
-		}
-		p.step.Importance = widget.SuccessImportance
-		p.step.SetText("The registry confirmed the revocation at " + dateTime(r.RevokedAt) + " (transaction " + shortHash(r.RevokeTx) + ").")
-		if p.onChange != nil {
-			p.onChange()
-		}
+		p.endRevoke(err, r.RevokedAt, r.RevokeTx)
 	})
 }

@@ -60,6 +60,11 @@ func (s *Store) ImportCAR(ctx context.Context, r io.Reader) ([]cid.Cid, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadCAR, err)
 	}
+	done, err := s.beginWrite()
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	for {
 		blk, err := br.Next()
 		if err == io.EOF {

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/p2p/protocol/ping"
 	ma "github.com/multiformats/go-multiaddr"
 )
 
@@ -22,9 +24,16 @@ var ErrConnectionClosed = errors.New("closed the connection")
 type ClosedError struct {
 	Peer  peer.ID
 	After time.Duration
+	// Unanswered is true when the connection did not close but went
+	// silent: no block and no answer to a ping for [PingTimeout] (a peer
+	// that died without a goodbye, as a killed process over QUIC does).
+	Unanswered bool
 }
 
 func (e *ClosedError) Error() string {
+	if e.Unanswered {
+		return fmt.Sprintf("peer %s closed the connection %s into the fetch (it went silent: no block and no answer to a ping for %s)", e.Peer, e.After.Round(time.Millisecond), PingTimeout)
+	}
 	return fmt.Sprintf("peer %s closed the connection %s into the fetch", e.Peer, e.After.Round(time.Millisecond))
 }
 
@@ -35,6 +44,17 @@ func (e *ClosedError) Unwrap() error { return ErrConnectionClosed }
 // connectedness besides the swarm's Disconnected notification: a lost
 // notification still ends the fetch within this interval.
 const disconnectCheck = 250 * time.Millisecond
+
+// A peer that dies without closing its connections (a killed process
+// over QUIC, a phone that loses its network) leaves the connection open
+// until QUIC's idle timeout or yamux's keepalive. So when no block has
+// arrived for quietAfter, FetchFrom pings the peer (libp2p ping); a peer
+// that neither answers nor sends a block within PingTimeout is taken for
+// gone. Both bounds together keep the notice under 5 s.
+const (
+	quietAfter  = 750 * time.Millisecond
+	PingTimeout = 2500 * time.Millisecond
+)
 
 // FetchFrom fetches ref over bitswap from the one peer p and from no other
 // peer, decrypts it into w and records its DAG as held locally, like Fetch.
@@ -78,6 +98,11 @@ func (n *Node) FetchFrom(ctx context.Context, ref ObjectRef, p peer.AddrInfo, w 
 	defer nw.StopNotify(notify)
 	watching := make(chan struct{})
 	defer close(watching)
+	var clock atomic.Int64
+	clock.Store(start.UnixNano())
+	answered := make(chan bool, 1)
+	pinging := false
+	var heard time.Time // the last answer to a ping: one ping per quiet spell
 	go func() {
 		t := time.NewTicker(disconnectCheck)
 		defer t.Stop()
@@ -87,14 +112,28 @@ func (n *Node) FetchFrom(ctx context.Context, ref ObjectRef, p peer.AddrInfo, w 
 				return
 			case <-gone:
 			case <-t.C:
+			case ok := <-answered:
+				pinging = false
+				if ok {
+					heard = time.Now()
+				}
+				if !ok && time.Since(time.Unix(0, clock.Load())) > PingTimeout {
+					_ = nw.ClosePeer(p.ID)
+					cancel(&ClosedError{Peer: p.ID, After: time.Since(start), Unanswered: true})
+					return
+				}
 			}
 			if nw.Connectedness(p.ID) != network.Connected {
 				cancel(&ClosedError{Peer: p.ID, After: time.Since(start)})
 				return
 			}
+			if !pinging && time.Since(time.Unix(0, clock.Load())) > quietAfter && time.Since(heard) > quietAfter {
+				pinging = true
+				go func() { answered <- n.ping(fctx, p.ID) }()
+			}
 		}
 	}()
-	err := n.Fetch(fctx, ref, []peer.AddrInfo{p}, w, progress)
+	err := n.Fetch(withBlockClock(fctx, &clock), ref, []peer.AddrInfo{p}, w, progress)
 	if err != nil && ctx.Err() == nil {
 		var closed *ClosedError
 		if errors.As(context.Cause(fctx), &closed) {
@@ -102,6 +141,20 @@ func (n *Node) FetchFrom(ctx context.Context, ref ObjectRef, p peer.AddrInfo, w 
 		}
 	}
 	return err
+}
+
+// ping reports whether p answers a libp2p ping within PingTimeout, also
+// over a relayed (limited) connection. Any answer counts, a refusal of the
+// ping protocol too: only silence until the timeout says p is gone.
+func (n *Node) ping(ctx context.Context, p peer.ID) bool {
+	pctx, cancel := context.WithTimeout(network.WithAllowLimitedConn(ctx, "healthwallet liveness ping"), PingTimeout)
+	defer cancel()
+	select {
+	case r := <-ping.Ping(pctx, n.host, p):
+		return r.Error == nil || pctx.Err() == nil
+	case <-pctx.Done():
+		return false
+	}
 }
 
 // ConnAddr returns the remote address of this node's connection to p,

@@ -157,3 +157,26 @@ func (x *index) removeRoots(drop map[cid.Cid]bool) ([]cid.Cid, error) {
 	})
 	return orphans, err
 }
+
+// blockHashes returns the multihashes of every block some root owns (the
+// block store is keyed by multihash, not by CID).
+func (x *index) blockHashes() (map[string]bool, error) {
+	out := map[string]bool{}
+	err := x.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketBlocks).ForEach(func(k, _ []byte) error {
+			// A damaged entry stops the sweep rather than let it delete a
+			// block some root may own.
+			n := int(k[0])
+			if 1+n > len(k) {
+				return fmt.Errorf("damaged block index entry %x", k)
+			}
+			c, err := cid.Cast(k[1 : 1+n])
+			if err != nil {
+				return fmt.Errorf("damaged block index entry %x: %w", k, err)
+			}
+			out[string(c.Hash())] = true
+			return nil
+		})
+	})
+	return out, err
+}

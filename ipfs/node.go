@@ -356,14 +356,34 @@ type stallGetter struct {
 	ipld.NodeGetter
 	last    atomic.Int64
 	stalled atomic.Bool
+	clock   *atomic.Int64 // see withBlockClock; may be nil
 }
 
 func (s *stallGetter) Get(ctx context.Context, c cid.Cid) (ipld.Node, error) {
 	nd, err := s.NodeGetter.Get(ctx, c)
 	if err == nil {
-		s.last.Store(time.Now().UnixNano())
+		s.arrived()
 	}
 	return nd, err
+}
+
+// arrived records a block's arrival, here and for a watcher that asked
+// through withBlockClock.
+func (s *stallGetter) arrived() {
+	now := time.Now().UnixNano()
+	s.last.Store(now)
+	if s.clock != nil {
+		s.clock.Store(now)
+	}
+}
+
+// blockClockKey carries a *atomic.Int64 that a session sets to the time
+// (Unix nanoseconds) of each block's arrival: how FetchFrom tells a quiet
+// connection from a busy one.
+type blockClockKey struct{}
+
+func withBlockClock(ctx context.Context, clock *atomic.Int64) context.Context {
+	return context.WithValue(ctx, blockClockKey{}, clock)
 }
 
 func (s *stallGetter) GetMany(ctx context.Context, cs []cid.Cid) <-chan *ipld.NodeOption {
@@ -373,7 +393,7 @@ func (s *stallGetter) GetMany(ctx context.Context, cs []cid.Cid) <-chan *ipld.No
 		defer close(out)
 		for o := range in {
 			if o.Err == nil {
-				s.last.Store(time.Now().UnixNano())
+				s.arrived()
 			}
 			out <- o
 		}
@@ -382,13 +402,20 @@ func (s *stallGetter) GetMany(ctx context.Context, cs []cid.Cid) <-chan *ipld.No
 }
 
 // session connects to from and returns a node getter over a bitswap session
-// that gives up when blocks stop arriving.
+// that gives up when blocks stop arriving. It holds the store's write lock
+// until stop, so GC does not sweep the fetched blocks before [Node.hold]
+// records them.
 func (n *Node) session(ctx context.Context, from []peer.AddrInfo) (*stallGetter, func(), error) {
 	if err := n.Connect(ctx, from); err != nil {
 		return nil, nil, err
 	}
+	unlock, err := n.store.beginWrite()
+	if err != nil {
+		return nil, nil, err
+	}
 	sctx, cancel := context.WithCancel(ctx)
 	sg := &stallGetter{NodeGetter: merkledag.NewSession(sctx, n.dag)}
+	sg.clock, _ = ctx.Value(blockClockKey{}).(*atomic.Int64)
 	sg.last.Store(time.Now().UnixNano())
 	done := make(chan struct{})
 	go func() {
@@ -407,7 +434,7 @@ func (n *Node) session(ctx context.Context, from []peer.AddrInfo) (*stallGetter,
 			}
 		}
 	}()
-	return sg, func() { close(done); cancel() }, nil
+	return sg, func() { close(done); cancel(); unlock() }, nil
 }
 
 // explain turns a stalled fetch into ErrNotServed naming the peers.

@@ -49,6 +49,7 @@ type Store struct {
 	blocks blockstore.Blockstore
 	dag    ipld.DAGService
 	index  *index
+	dir    string
 	closer func() error
 }
 
@@ -89,6 +90,7 @@ func OpenStore(dir string, opts StoreOptions) (*Store, error) {
 		blocks: bs,
 		dag:    merkledag.NewDAGService(blockservice.New(bs, nil)),
 		index:  idx,
+		dir:    dir,
 	}
 	s.closer = func() error { return errors.Join(idx.close(), closeDS()) }
 	return s, nil
@@ -121,6 +123,11 @@ func (s *Store) ImportPlain(ctx context.Context, r io.Reader, progress Progress)
 
 // importDAG builds the UnixFS file DAG and records its blocks in the index.
 func (s *Store) importDAG(ctx context.Context, r io.Reader) (cid.Cid, error) {
+	done, err := s.beginWrite()
+	if err != nil {
+		return cid.Undef, err
+	}
+	defer done()
 	rec := &recordingDAG{DAGService: s.dag, ctx: ctx}
 	root, err := buildDAG(rec, r)
 	if err != nil {

@@ -18,6 +18,7 @@ export LANG=en_US.UTF-8 LC_ALL= LC_MESSAGES=
 	CGO_ENABLED=0 go test -tags ci -run '^$' -bench '^BenchmarkOpen$' -benchtime 9x -timeout 30m ./wallet
 	CGO_ENABLED=0 go test -tags ci -run '^$' -bench '^BenchmarkRedeemKeeperVsDirect$' -benchtime 4x -timeout 30m ./wallet
 	CGO_ENABLED=0 go test -tags ci -run '^$' -bench '^BenchmarkKeeperUnderLoad$' -benchtime 1x -timeout 30m ./wallet
+	CGO_ENABLED=0 go test -tags ci -run '^$' -bench '^BenchmarkNodeUnderLoad$' -benchtime 1x -timeout 30m ./wallet
 } | tee "$out" | grep -E '^(Benchmark|ok|FAIL|---)|gas \(goal' >&2
 
 awk -v mib="${HW_BENCH_MIB:-256}" '
@@ -34,6 +35,10 @@ function metric(line, unit,   i, n, f) {
 /^BenchmarkKeeperUnderLoad/ {
 	kls = metric($0, "successes"); kll = metric($0, "lone-ms"); klp = metric($0, "p99-ms"); klr = metric($0, "ratio")
 	klm = metric($0, "keeper-RSS-MiB"); klb = metric($0, "stranger-blocks"); klw = metric($0, "load-wall-ms"); klsr = metric($0, "serial-ratio")
+}
+/^BenchmarkNodeUnderLoad/ {
+	nls = metric($0, "successes"); nlc = metric($0, "node-cpu-lone-ms"); nll = metric($0, "node-cpu-load-ms"); nlr = metric($0, "cpu-ratio")
+	nlp = metric($0, "node-peak-MiB"); nli = metric($0, "node-idle-MiB"); nlu = metric($0, "node-life-peak-MiB"); nlb = metric($0, "stranger-blocks")
 }
 /^BenchmarkPeakRSS/ { ri = metric($0, "import-MiB"); re = metric($0, "export-MiB"); rp = metric($0, "plain-import-MiB"); rr = metric($0, "ratio") }
 /^BenchmarkVerifyChain/ { vv = metric($0, "verify-us"); ve = metric($0, "ecrecover3-us"); vr = metric($0, "ratio") }
@@ -60,6 +65,10 @@ END {
 	printf fmt, "keeper load, wall vs 50 one by one", sprintf("%.0f ms", klw), sprintf("50 x alone %.0f ms", 50 * kll), sprintf("%.2f", klsr), "-"
 	printf fmt, "keeper peak RSS under that load", klm " MiB", "budget 256 MiB", sprintf("%.2f", klm / 256), "<= 256 MiB"
 	printf fmt, "blocks to 10 peers without a grant", klb, "goal 0", "-", "0"
+	printf fmt, "node, 50 grantees at once, 8 MiB", sprintf("%d of 50 ok", nls), "goal all 50", "-", "all ok"
+	printf fmt, "node CPU per redeem under that load", sprintf("%.0f ms", nll), sprintf("one grantee alone %.0f ms", nlc), sprintf("%.2f", nlr), "-"
+	printf fmt, "node peak RSS under that load", nlp " MiB", sprintf("idle %s MiB (unlock peak %s)", nli, nlu), sprintf("%.2f", nlp / 128), "<= 128 MiB"
+	printf fmt, "node: blocks to 10 peers without a grant", nlb, "goal 0", "-", "0"
 	printf fmt, "peak RSS, import 1 GiB", ri " MiB", "plain boxo import " rp " MiB", sprintf("%.2f", rr), "<= 64 MiB"
 	printf fmt, "peak RSS, export 1 GiB", re " MiB", "budget 64 MiB", sprintf("%.2f", re / 64), "<= 64 MiB"
 	printf fmt, "revoke, 1 secret (mainnet rules)", g1 " gas", "goal 46,000 gas", sprintf("%.3f", g1 / 46000), "<= 1"

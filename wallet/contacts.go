@@ -4,9 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
+	"github.com/healthwallet/healthwallet/internal/qrimage"
+	"github.com/healthwallet/healthwallet/share/grant"
 	"github.com/healthwallet/healthwallet/wallet/catalog"
 	"github.com/healthwallet/healthwallet/wallet/identity"
 )
@@ -88,4 +92,84 @@ func (w *Wallet) updateContacts(change func([]Contact) []Contact) error {
 		b, _ := json.Marshal(cs)
 		return tx.Put(catalog.Settings, contactsKey, b)
 	})
+}
+
+// ErrNotAContactCode: a scanned or pasted contact code holds no did:key.
+var ErrNotAContactCode = errors.New("this is not a Health Wallet contact code (it holds no did:key)")
+
+// contactCodePattern finds a did:key in a scanned code or pasted text.
+var contactCodePattern = regexp.MustCompile(`did:key:z[1-9A-HJ-NP-Za-km-z]+`)
+
+// ParseContactCode reads the did:key out of a contact code ("My code" of
+// another wallet), a pasted DID, or a message that holds one, and checks
+// it. Errors wrap ErrNotAContactCode or identity's DID errors.
+func ParseContactCode(s string) (string, error) {
+	did := contactCodePattern.FindString(s)
+	if did == "" {
+		return "", ErrNotAContactCode
+	}
+	if _, err := identity.ParseDIDKey(did); err != nil {
+		return "", err
+	}
+	return did, nil
+}
+
+// MyCode is this wallet's contact code: the text of its DID, and that text
+// as a PNG QR code, which another wallet scans to add this one as a
+// contact. It holds no secret.
+func (w *Wallet) MyCode() (string, []byte, error) {
+	png, err := grant.QR(w.info.DID)
+	return w.info.DID, png, err
+}
+
+// ReadContactQR reads a contact code from a QR code image at path (a photo
+// or screenshot of another wallet's "My code"). Errors wrap qrimage's
+// (no code found) or ErrNotAContactCode.
+func ReadContactQR(path string) (string, error) {
+	s, err := qrimage.Read(path, "did:key:")
+	if errors.Is(err, qrimage.ErrNotALink) {
+		return "", fmt.Errorf("%s: %w", filepath.Base(path), ErrNotAContactCode)
+	}
+	if err != nil {
+		return "", err
+	}
+	return ParseContactCode(s)
+}
+
+// ContactAddress is the Ethereum address of a did:key, the form in which
+// the access log names who presented a grant ("" for a bad DID).
+func ContactAddress(did string) string {
+	pub, err := identity.ParseDIDKey(did)
+	if err != nil {
+		return ""
+	}
+	return identity.AddressOf(pub).String()
+}
+
+// Names maps saved contacts' DIDs, and their addresses in lower case, to
+// their names.
+type Names map[string]string
+
+// Of is the saved name for a did:key or an address in any case, "" for
+// someone who is not a contact. It is the names function [Explain] takes.
+func (n Names) Of(who string) string {
+	if v, ok := n[who]; ok {
+		return v
+	}
+	return n[strings.ToLower(who)]
+}
+
+// ContactNames maps every saved contact's DID, and its address in lower
+// case, to its name: how front ends name people in the access log, in
+// share lists and in refusals.
+func (w *Wallet) ContactNames() (Names, error) {
+	cs, err := w.Contacts()
+	out := make(Names, 2*len(cs))
+	for _, c := range cs {
+		out[c.DID] = c.Name
+		if a := ContactAddress(c.DID); a != "" {
+			out[strings.ToLower(a)] = c.Name
+		}
+	}
+	return out, err
 }

@@ -1,7 +1,13 @@
 package wallet
 
 import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/healthwallet/healthwallet/share/grant"
 )
 
 func TestContacts(t *testing.T) {
@@ -39,4 +45,65 @@ func TestContacts(t *testing.T) {
 	if _, err := w.Contacts(); err != ErrLocked {
 		t.Fatalf("locked: %v", err)
 	}
+}
+
+// TestContactCodes: "My code" holds this wallet's DID as a QR code that
+// another wallet reads back from the picture; pasted text with a DID in it
+// reads the same; a code without one, or with a broken DID, is refused in
+// one line; the access log's addresses map to contact names.
+func TestContactCodes(t *testing.T) {
+	w, other := newWallet(t), newWallet(t)
+	text, png, err := w.MyCode()
+	if err != nil || text != w.Info().DID || len(png) == 0 {
+		t.Fatalf("my code %q, %d bytes, %v", text, len(png), err)
+	}
+	path := filepath.Join(t.TempDir(), "code.png")
+	must(t, os.WriteFile(path, png, 0o600))
+	if got, err := ReadContactQR(path); err != nil || got != w.Info().DID {
+		t.Fatalf("read back %q, %v", got, err)
+	}
+	// A grant-link QR is not a contact code.
+	linkPNG, err := grant.QR("healthwallet:grant/notacontactcode")
+	must(t, err)
+	must(t, os.WriteFile(path, linkPNG, 0o600))
+	if _, err := ReadContactQR(path); !errors.Is(err, ErrNotAContactCode) || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("link QR read as a contact: %v", err)
+	}
+	if got, err := ParseContactCode("Hi, add me: " + other.Info().DID + " thanks"); err != nil || got != other.Info().DID {
+		t.Fatalf("pasted: %q, %v", got, err)
+	}
+	if _, err := ParseContactCode("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"); !errors.Is(err, ErrNotAContactCode) {
+		t.Fatalf("an address read as a contact code: %v", err)
+	}
+	if _, err := ParseContactCode("did:key:zQ3shBrokenBrokenBroken"); err == nil {
+		t.Fatal("a broken did:key read as a contact code")
+	}
+
+	must(t, w.SaveContact(Contact{Name: "Dr Ruiz", DID: other.Info().DID}))
+	names, err := w.ContactNames()
+	must(t, err)
+	if names[other.Info().DID] != "Dr Ruiz" || names[strings.ToLower(other.Info().Address)] != "Dr Ruiz" || len(names) != 2 {
+		t.Fatalf("names %v", names)
+	}
+	if ContactAddress(other.Info().DID) != other.Info().Address {
+		t.Fatalf("address of the DID %q, info says %q", ContactAddress(other.Info().DID), other.Info().Address)
+	}
+}
+
+func FuzzParseContactCode(f *testing.F) {
+	f.Add("did:key:zQ3shokFTS3brHcDQrn82RUDfCZESWL1ZdCEJwekUDPQiYBme")
+	f.Add("add me: did:key:z")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, s string) {
+		did, err := ParseContactCode(s)
+		if err != nil {
+			if strings.Contains(err.Error(), "\n") {
+				t.Fatalf("multi-line error %q", err)
+			}
+			return
+		}
+		if !strings.Contains(s, did) || ContactAddress(did) == "" {
+			t.Fatalf("accepted %q from %q", did, s)
+		}
+	})
 }

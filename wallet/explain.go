@@ -47,7 +47,7 @@ type Explanation struct {
 // Explain words a refusal of Redeem, OpenSHL or RefreshReceived / FollowLive
 // for the person who met it. names, if not nil, turns who shared (an
 // address, or a did:key) into a contact's name, or "" when the person is
-// not a contact (see [Wallet.ContactNames]). An error it does not know
+// not a contact (see [Wallet.ContactNames] and [Names.Of]). An error it does not know
 // gets a general sentence; Details always carries the error itself.
 //
 // Dates are written in UTC ("1 Dec 2026").
@@ -185,26 +185,4 @@ func capitalise(s string) string {
 		return s
 	}
 	return string(unicode.ToUpper(r)) + s[n:]
-}
-
-// ContactNames returns a names function for [Explain]: a saved contact's
-// name for their did:key or their address (any case), "" for anyone else.
-func (w *Wallet) ContactNames() (func(who string) string, error) {
-	cs, err := w.Contacts()
-	if err != nil {
-		return nil, err
-	}
-	byWho := map[string]string{}
-	for _, c := range cs {
-		byWho[c.DID] = c.Name
-		if pub, err := identity.ParseDIDKey(c.DID); err == nil {
-			byWho[strings.ToLower(identity.AddressOf(pub).String())] = c.Name
-		}
-	}
-	return func(who string) string {
-		if n, ok := byWho[who]; ok {
-			return n
-		}
-		return byWho[strings.ToLower(who)]
-	}, nil
 }

@@ -120,14 +120,14 @@ func TestContactNames(t *testing.T) {
 	}
 	addr := k.Address().String()
 	for _, who := range []string{k.DID(), addr, strings.ToLower(addr)} {
-		if got := names(who); got != "Darron Feeney" {
+		if got := names.Of(who); got != "Darron Feeney" {
 			t.Errorf("names(%q) = %q", who, got)
 		}
 	}
-	if got := names(darronAddr); got != "" {
+	if got := names.Of(darronAddr); got != "" {
 		t.Errorf("a stranger is %q", got)
 	}
-	e := Explain(&SharedByError{Sharer: addr, Err: &ProvidersError{}}, names)
+	e := Explain(&SharedByError{Sharer: addr, Err: &ProvidersError{}}, names.Of)
 	if e.Sentence != "Darron Feeney's phone and keepers are offline; try again later." {
 		t.Errorf("with contact names: %q", e.Sentence)
 	}

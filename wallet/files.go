@@ -116,29 +116,13 @@ func (w *Wallet) ImportAttachment(ctx context.Context, name, ctype string, r io.
 	}
 	docRef := documentReference(name, ctype, size, digest, date, ref)
 	doc := &fhir.Document{Kind: "file", Resources: []fhir.Resource{docRef}}
-	out, err := w.importDocument(ctx, doc, Source{File: name, Kind: "file"}, nil, ImportOptions{})
+	out, err := w.importDocument(ctx, doc, Source{File: name, Kind: "file"}, nil, ImportOptions{attachment: &objID})
 	if err != nil {
 		w.DeleteObject(objID)
 		return res, err
 	}
-	recID := out.Records[0]
-	err = cat.Update(func(tx *catalog.Tx) error {
-		b, err := tx.Get(catalog.Records, recID)
-		if err != nil {
-			return err
-		}
-		var rec Record
-		if err := json.Unmarshal(b, &rec); err != nil {
-			return err
-		}
-		rec.Attachment = &objID
-		b, _ = json.Marshal(rec)
-		if err := tx.Put(catalog.Records, recID, b); err != nil {
-			return err
-		}
-		db, _ := json.Marshal(dedupEntry{Record: recID})
-		return tx.Put(catalog.Dedup, dedupID, db)
-	})
+	db, _ := json.Marshal(dedupEntry{Record: out.Records[0]})
+	err = cat.Put(catalog.Dedup, dedupID, db)
 	if err != nil {
 		return res, err
 	}
@@ -185,10 +169,22 @@ func documentReference(name, ctype string, size int64, sha1sum []byte, date time
 	return fhir.Resource{Type: "DocumentReference", ID: id, FullURL: "urn:uuid:" + id, Body: body}
 }
 
-// ReadAttachment decrypts the file behind a DocumentReference record.
+// ReadAttachment writes the file of a DocumentReference record: its
+// encrypted object (a file imported here), or the data its resource
+// carries (a document that came in a share or a link and was imported).
+// A record without a file is ErrNoDocument.
 func (w *Wallet) ReadAttachment(ctx context.Context, r Record, out io.Writer, progress ipfs.Progress) error {
-	if r.Attachment == nil {
-		return fmt.Errorf("record %s has no attachment", r.ID)
+	if r.Attachment != nil {
+		return w.ReadObject(ctx, *r.Attachment, out, progress)
 	}
-	return w.ReadObject(ctx, *r.Attachment, out, progress)
+	res, err := w.Resource(ctx, r)
+	if err != nil {
+		return err
+	}
+	f, err := SharedDocument(res, nil)
+	if err != nil {
+		return fmt.Errorf("record %s: %w", r.ID, err)
+	}
+	_, err = out.Write(f.Data)
+	return err
 }

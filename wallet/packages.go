@@ -172,6 +172,11 @@ func (w *Wallet) buildPackage(ctx context.Context, s Selection, now time.Time) (
 	if err != nil {
 		return nil, err
 	}
+	// Imported PDFs and images travel inside the package (see
+	// inlineDocuments).
+	if err := w.inlineDocuments(ctx, sel, selected); err != nil {
+		return nil, err
+	}
 	patients, err := load(pats)
 	if err != nil {
 		return nil, err

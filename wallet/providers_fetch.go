@@ -317,6 +317,8 @@ func servedBy(node *ipfs.Node, p *provider) served {
 func fetchReason(err error) string {
 	var closed *ipfs.ClosedError
 	switch {
+	case errors.As(err, &closed) && closed.Unanswered:
+		return fmt.Sprintf("closed the connection %s into the fetch (it went silent: no block and no answer to a ping for %s)", closed.After.Round(10*time.Millisecond), ipfs.PingTimeout)
 	case errors.As(err, &closed):
 		return fmt.Sprintf("closed the connection %s into the fetch", closed.After.Round(10*time.Millisecond))
 	case errors.Is(err, kubo.ErrBadBlock):

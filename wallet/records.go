@@ -84,6 +84,10 @@ type ImportOptions struct {
 	// is (Record.Whose). Without it such a file is refused with an
 	// *OtherPatientError.
 	OtherPatient bool
+	// attachment is the encrypted file of an imported PDF or image
+	// (ImportAttachment): its one record is written with it, so the live
+	// shares refreshed by the import carry the file.
+	attachment *catalog.ID
 }
 
 func importOptions(opts []ImportOptions) ImportOptions {
@@ -196,7 +200,7 @@ func (w *Wallet) importDocument(ctx context.Context, doc *fhir.Document, src Sou
 				continue // the same resource twice in one file
 			}
 			seen[p.dedupID] = true
-			p.rec = Record{Index: fhir.IndexOf(*r, resolve), Source: src, Imported: now, Card: card}
+			p.rec = Record{Index: fhir.IndexOf(*r, resolve), Source: src, Imported: now, Card: card, Attachment: opts.attachment}
 			p.rec.Whose = people.tag(r, p.rec.Subject, resolve)
 			if b, err := tx.Get(catalog.Dedup, p.dedupID); err == nil {
 				var d dedupEntry
@@ -252,7 +256,9 @@ func (w *Wallet) importDocument(ctx context.Context, doc *fhir.Document, src Sou
 			p.rec.Object = objID
 			if p.previous != nil {
 				p.rec.ID = p.previous.ID
-				p.rec.Attachment = p.previous.Attachment
+				if p.rec.Attachment == nil {
+					p.rec.Attachment = p.previous.Attachment
+				}
 				if err := tx.Delete(catalog.Objects, p.previous.Object); err != nil {
 					return err
 				}

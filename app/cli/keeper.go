@@ -6,6 +6,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/healthwallet/healthwallet/internal/memlimit"
 	"github.com/healthwallet/healthwallet/wallet"
 )
 
@@ -24,6 +25,7 @@ func runKeeper(c *ctx, args []string) error {
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
+	memlimit.Apply(memlimit.Keeper)
 	// A keeper without a chain could only refuse every grant: it does not
 	// start (fail closed).
 	chain, err := c.chainConfig(c.Context, ca)

@@ -35,15 +35,14 @@ func runImport(c *ctx, args []string) error {
 	var results []wallet.ImportResult
 	var failed []string
 	for _, f := range files {
+		line := progressLine{w: c.Stderr}
 		progress := func(done, total int64) {
 			if total > 0 {
-				fmt.Fprintf(c.Stderr, "\r%s: %3d%% (%d of %d bytes)", filepath.Base(f), done*100/total, done, total)
-				if done == total {
-					fmt.Fprintln(c.Stderr)
-				}
+				line.show(done, total, "%s: %3d%% (%d of %d bytes)", filepath.Base(f), done*100/total, done, total)
 			}
 		}
 		res, err := w.ImportFile(c.Context, f, progress, opts)
+		line.end()
 		if err != nil {
 			// One bad file does not lose the others: report and go on.
 			msg := explain(err)

@@ -349,20 +349,14 @@ func runRedeem(c *ctx, args []string) error {
 	// The progress line is ended before anything else is printed: a
 	// provider that fails mid-fetch leaves it open, and the error (or the
 	// next provider's progress) must not be written onto it.
-	lineOpen := false
+	line := progressLine{w: c.Stderr}
 	progress := func(done, total int64) {
 		if total > 0 && !*asJSON {
-			fmt.Fprintf(c.Stderr, "\rfetching: %3d%%", done*100/total)
-			lineOpen = done < total
-			if !lineOpen {
-				fmt.Fprintln(c.Stderr)
-			}
+			line.show(done, total, "fetching: %3d%%", done*100/total)
 		}
 	}
 	red, err := w.Redeem(c.Context, link, cfg, wallet.RedeemOptions{Progress: progress, SkipLocalChecks: *skip, Export: *outDir != ""})
-	if lineOpen {
-		fmt.Fprintln(c.Stderr)
-	}
+	line.end()
 	if *outDir != "" && errors.Is(err, grant.ErrNotGranted) {
 		return refused(w, fmt.Errorf("%w; this grant is view only: redeem it without --out to read it in the wallet", err))
 	}

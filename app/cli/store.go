@@ -11,6 +11,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/healthwallet/healthwallet/internal/atomicfile"
+	"github.com/healthwallet/healthwallet/internal/memlimit"
 	"github.com/healthwallet/healthwallet/ipfs"
 	"github.com/healthwallet/healthwallet/wallet"
 )
@@ -38,6 +39,7 @@ func runNode(c *ctx, args []string) error {
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
+	memlimit.Apply(memlimit.Node)
 	cfg := wallet.ServeConfig{Listen: listen, Gateway: *gw, SHLEndpoint: se}
 	for _, a := range allow {
 		id, err := peer.Decode(a)

@@ -11,40 +11,37 @@ import (
 
 // Size limits of encrypted files.
 const (
-	// MaxJWE bounds one compact JWE, in bytes.
-	MaxJWE = 5 << 20
-	// MaxPlain bounds one decrypted (and decompressed) file, in bytes.
-	MaxPlain = 20 << 20
+	// MaxJWE bounds one compact JWE, in bytes: every plaintext up to
+	// MaxPlain fits uncompressed (base64url 4/3, plus the header).
+	MaxJWE = 44 << 20
+	// MaxPlain bounds one decrypted (and decompressed) file, in bytes: a
+	// FHIR Bundle carrying a document of up to 16 MiB inline (base64 4/3)
+	// beside its records.
+	MaxPlain = 32 << 20
 )
 
 // Readers bound decompression: go-jose refuses output above max(250 kB,
 // 10 × the compressed size), the jose npm library above 250 kB unless told
-// otherwise. [Encrypt] compresses within both defaults (plaintext up to
-// 250 kB), and beyond them only within go-jose's bound when the file would
-// otherwise not fit in MaxJWE.
+// otherwise. [Encrypt] compresses only within both defaults (plaintext up
+// to 250 kB); a larger file fits MaxJWE uncompressed.
 const inflateDefault = 250_000
 
 func joseInflateLimit(compressed int) int { return max(inflateDefault, 10*compressed) }
 
 // useZip decides whether Encrypt deflates plaintext.
 func useZip(plaintext []byte) bool {
-	n := deflatedSize(plaintext)
-	if n >= len(plaintext) || len(plaintext) > joseInflateLimit(n) {
+	if len(plaintext) > inflateDefault {
 		return false
 	}
-	if len(plaintext) <= inflateDefault {
-		return true
-	}
-	// Larger: only when uncompressed it would exceed MaxJWE (base64url 4/3
-	// plus a header of well under 1 kB).
-	return (len(plaintext)+2)/3*4+1024 > MaxJWE
+	n := deflatedSize(plaintext)
+	return n < len(plaintext) && len(plaintext) <= joseInflateLimit(n)
 }
 
 // Encrypt seals plaintext for key (32 bytes) as a compact JWE: alg "dir",
 // enc "A256GCM", "cty" contentType, and "zip":"DEF" when compression makes
 // the file smaller and common readers inflate it with their default limits
-// (plaintext up to 250 kB); a larger plaintext is deflated only when it would
-// otherwise not fit in [MaxJWE], and only within go-jose's 10× bound.
+// (plaintext up to 250 kB); a larger plaintext, up to [MaxPlain], is sent
+// uncompressed and fits [MaxJWE].
 func Encrypt(key []byte, contentType string, plaintext []byte) (string, error) {
 	if len(key) != KeySize {
 		return "", fmt.Errorf("shl: encryption key is %d bytes, want %d: %w", len(key), KeySize, ErrKey)

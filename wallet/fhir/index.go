@@ -1,6 +1,7 @@
 package fhir
 
 import (
+	"strconv"
 	"strings"
 )
 
@@ -48,6 +49,16 @@ type Index struct {
 	Subject        string      `json:"subject,omitempty"` // reference to the Patient, as written
 	Sensitive      []Sensitive `json:"sensitive,omitempty"`
 	Summary        string      `json:"summary"`
+	// Name, Value and Flag are the readable parts of Summary, for lists that
+	// put the value in a column of its own: "Hemoglobin A1c", "7.2 %",
+	// "high"; "Simvastatin 10 MG", "1 tablet once a day". Records indexed
+	// before they existed have only Summary.
+	Name  string `json:"name,omitempty"`
+	Value string `json:"value,omitempty"`
+	Flag  string `json:"flag,omitempty"` // "high", "low", "abnormal", …: a result out of range
+	// Number is a numeric result in Unit, for trends of one test over time.
+	Number *float64 `json:"number,omitempty"`
+	Unit   string   `json:"unit,omitempty"`
 }
 
 // Day returns the YYYY-MM-DD prefix of Date (or less, if Date is coarser).
@@ -92,7 +103,70 @@ func IndexOf(r Resource, resolve func(ref string) *Resource) Index {
 	if medName != "" && !strings.HasPrefix(x.Summary, medName) {
 		x.Summary = join(medName, x.Summary)
 	}
+	x.Name, x.Value = readable(r, medName)
+	if r.Type == "Observation" {
+		x.Flag = ResultFlag(r)
+		if q := obj(b.Get("valueQuantity")); q != nil {
+			if v, err := strconv.ParseFloat(num(q, "value"), 64); err == nil {
+				x.Number, x.Unit = &v, unitOf(q)
+			}
+		}
+	}
 	return x
+}
+
+// readable returns a resource's name and value as lists show them: the
+// value is what sits in the right column (a result, a dose, a status).
+func readable(r Resource, medName string) (name, value string) {
+	b := r.Body
+	name = conceptText(primaryCode(r.Type, b))
+	if name == "" {
+		name = medName
+	}
+	switch r.Type {
+	case "Observation":
+		value = observationValue(b)
+	case "Condition":
+		value = statusOf(b)
+	case "MedicationRequest", "MedicationStatement", "MedicationAdministration", "MedicationDispense":
+		value = DoseText(b, name)
+	case "AllergyIntolerance":
+		if c := str(b, "criticality"); c == "high" {
+			value = "high risk"
+		} else {
+			value = statusOf(b)
+		}
+	case "Encounter":
+		name = strings.TrimPrefix(Summary(r), "Encounter: ")
+		if i := strings.Index(name, " · "); i >= 0 {
+			name = name[:i]
+		}
+	case "DiagnosticReport":
+		value = plural(len(arr(b, "result")), "result")
+	case "Claim", "ExplanationOfBenefit":
+		name = "Claim"
+		if r.Type == "ExplanationOfBenefit" {
+			name = "Insurance statement"
+		}
+		value = money(obj(b.Get("total")))
+	case "Patient", "Practitioner", "RelatedPerson":
+		name = humanName(b)
+		value = prefixed("born ", HumanDate(str(b, "birthDate")))
+	case "Organization", "Location":
+		name = str(b, "name")
+	case "CarePlan", "CareTeam", "Goal":
+		value = statusOf(b)
+	case "DocumentReference":
+		if d := str(b, "description"); d != "" {
+			name = d
+		}
+	case "Composition":
+		name = str(b, "title")
+	}
+	if name == "" {
+		name = PlainType(r.Type)
+	}
+	return name, value
 }
 
 // dateElements lists, per type, the elements that carry its clinically

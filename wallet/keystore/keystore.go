@@ -42,6 +42,8 @@ import (
 	"time"
 
 	"filippo.io/age"
+
+	"github.com/healthwallet/healthwallet/internal/memlimit"
 )
 
 // Sizes and limits of the format.
@@ -98,6 +100,11 @@ type plaintext struct {
 	Created time.Time `json:"created"`
 }
 
+// releaseWorkFactor is the scrypt log2(N) from which Seal and Open hand
+// the derivation's memory (128·r·N bytes: 32 MiB at 2^15) back to the
+// operating system when they return; see package memlimit.
+const releaseWorkFactor = 15
+
 // Seal encrypts s under passphrase with scrypt work factor 2^logN and returns
 // the keystore file's bytes.
 func Seal(s Secret, passphrase string, logN int) ([]byte, error) {
@@ -123,6 +130,9 @@ func Seal(s Secret, passphrase string, logN int) ([]byte, error) {
 		return nil, err
 	}
 	r.SetWorkFactor(logN)
+	if logN >= releaseWorkFactor {
+		defer memlimit.ReleaseKDF()
+	}
 	var buf bytes.Buffer
 	w, err := age.Encrypt(&buf, r)
 	if err != nil {
@@ -206,6 +216,9 @@ func OpenLimited(file []byte, passphrase string, digest []byte, maxLogN int) (Se
 		return Secret{}, err
 	}
 	id.SetMaxWorkFactor(maxLogN)
+	if WorkFactor(file) >= releaseWorkFactor {
+		defer memlimit.ReleaseKDF()
+	}
 	rd, err := age.Decrypt(bytes.NewReader(file), id)
 	if err != nil {
 		var nomatch *age.NoIdentityMatchError
