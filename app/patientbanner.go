@@ -42,7 +42,7 @@ func (u *UI) newPatientBanner(sharer string) *patientBanner {
 func sharedByText(w *wallet.Wallet, sharer string) string {
 	if w != nil {
 		if names, err := w.ContactNames(); err == nil {
-			if n := names(sharer); n != "" {
+			if n := names.Of(sharer); n != "" {
 				return "Shared by " + n
 			}
 		}

@@ -165,11 +165,11 @@ func (v *sharedWithMeView) showVerdict(imp widget.Importance, text string) {
 // sharer when they are a contact), the technical reason behind Details.
 // prefix, if any, comes before the sentence.
 func (v *sharedWithMeView) showRefusal(imp widget.Importance, prefix string, err error) {
-	var names func(string) string
+	var names wallet.Names
 	if w := v.u.openWallet(); w != nil {
 		names, _ = w.ContactNames() // no names: "the person who shared it"
 	}
-	e := wallet.Explain(err, names)
+	e := wallet.Explain(err, names.Of)
 	v.showVerdict(imp, prefix+e.Sentence)
 	v.detail.SetText(e.Details)
 	v.details.CloseAll()

@@ -27,9 +27,9 @@ func refused(w *wallet.Wallet, err error) error {
 	if err == nil {
 		return nil
 	}
-	var names func(string) string
+	var names wallet.Names
 	if w != nil {
 		names, _ = w.ContactNames() // without names the sentence says "the person who shared it"
 	}
-	return &refusal{err: err, exp: wallet.Explain(err, names)}
+	return &refusal{err: err, exp: wallet.Explain(err, names.Of)}
 }
