@@ -109,9 +109,13 @@ lint:
 	CGO_ENABLED=0 $(GO) tool staticcheck -tags ci ./...
 
 # fyne's packager rewrites FyneApp.toml (and bumps Build); the copy keeps
-# the committed file as it is.
+# the committed file as it is. Its desktop entry has no MimeType line: the
+# package carries assets/healthwallet.desktop instead, which makes the app
+# the handler of healthwallet: and shlink: links (README, "Opening links").
 .PHONY: package
 package:
 	cp FyneApp.toml .FyneApp.toml.keep
 	CGO_ENABLED=1 $(GO) tool fyne package -os linux -release; status=$$?; mv -f .FyneApp.toml.keep FyneApp.toml; exit $$status
-	mkdir -p dist && mv -f "Health Wallet.tar.xz" dist/
+	rm -rf dist/pkg && mkdir -p dist/pkg && tar -xJf "Health Wallet.tar.xz" -C dist/pkg
+	find dist/pkg -name '*.desktop' -exec cp assets/healthwallet.desktop {} \;
+	tar -cJf "dist/Health Wallet.tar.xz" -C dist/pkg . && rm -rf dist/pkg "Health Wallet.tar.xz"

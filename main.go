@@ -27,7 +27,8 @@ func main() {
 		Stderr:          os.Stderr,
 		StdinIsTerminal: term.IsTerminal(int(os.Stdin.Fd())),
 		ReadPassphrase:  readPassphrase,
-		OpenApp:         app.Run,
+		OpenApp:         func(home string) error { return app.Run(home) },
+		OpenAppWithLink: func(home, link string) error { return app.Run(home, link) },
 	}))
 }
 

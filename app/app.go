@@ -53,8 +53,10 @@ func onSignal(sig <-chan os.Signal, quit func()) (stop func()) {
 }
 
 // Run opens the desktop app on the wallet in home and returns when the
-// window closes.
-func Run(home string) error {
+// window closes. A link (at most one is used) is shown in the redeem box
+// of Shared with me once the wallet is open; while the app runs, more come
+// through the socket in the home (linkhandler.go).
+func Run(home string, link ...string) error {
 	memlimit.Apply(memlimit.App)
 	a := fyneapp.NewWithID(ID)
 	a.SetIcon(Icon)
@@ -64,6 +66,7 @@ func Run(home string) error {
 	}
 	w := a.NewWindow("Health Wallet")
 	ui := New(a, w, home, Options{})
+	defer ui.listenLinks(link...)()
 	if isMobile() {
 		w.Resize(phoneSize)
 	} else {

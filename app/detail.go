@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/healthwallet/healthwallet/wallet"
 	"github.com/healthwallet/healthwallet/wallet/fhir"
 )
 
@@ -24,11 +25,26 @@ type detailView struct {
 	copyJSON *widget.Button
 	errLabel *widget.Label
 	loading  *widget.ProgressBarInfinite
+	trend    *trendPlot // the results of the same test over time, if any
+	card     *widget.Label
+	// cardDetails holds the card's issuer and check, closed at first.
+	cardDetails *widget.Accordion
+}
+
+// detailExtras are what a detail shows beyond the resource itself.
+type detailExtras struct {
+	// resolve finds what the resource references (run in the background).
+	resolve func(ref string) *fhir.Resource
+	// trend, given the loaded resource, returns the same test's results
+	// over time; nil or fewer than two points draw no plot.
+	trend func(fhir.Resource) *fhir.TrendLine
+	// card is the SMART Health Card the resource came in.
+	card *wallet.CardInfo
 }
 
 // newDetailView decrypts (or otherwise loads) a resource in the background
 // and shows it, followed by facts the wallet keeps about it.
-func (u *UI) newDetailView(load func(context.Context) (fhir.Resource, error), facts []fhir.Field) *detailView {
+func (u *UI) newDetailView(load func(context.Context) (fhir.Resource, error), facts []fhir.Field, ex detailExtras) *detailView {
 	v := &detailView{}
 	v.title = heading("")
 	v.title.SizeName = theme.SizeNameSubHeadingText
@@ -45,7 +61,26 @@ func (u *UI) newDetailView(load func(context.Context) (fhir.Resource, error), fa
 	}))
 	v.copyJSON.Disable()
 
-	readable := container.NewScroll(container.NewVBox(v.title, v.loading, v.errLabel, v.fields))
+	body := container.NewVBox(v.title)
+	if ex.card != nil {
+		// One line; the issuer's address and the check's details behind a toggle.
+		v.card = wrapped(cardLine(ex.card))
+		v.card.Importance = widget.SuccessImportance
+		if ex.card.Status != "verified" {
+			v.card.Importance = widget.DangerImportance
+		}
+		details := wrapped(cardText(ex.card))
+		details.Importance = widget.LowImportance
+		body.Add(v.card)
+		v.cardDetails = widget.NewAccordion(widget.NewAccordionItem("Card details", details))
+		body.Add(v.cardDetails)
+	}
+	trendBox := container.NewVBox()
+	body.Add(v.loading)
+	body.Add(v.errLabel)
+	body.Add(v.fields)
+	body.Add(trendBox)
+	readable := container.NewScroll(body)
 	raw := container.NewBorder(nil, container.NewHBox(v.copyJSON), nil, nil, container.NewScroll(v.json))
 	v.tabs = container.NewAppTabs(
 		container.NewTabItemWithIcon("Readable", theme.DocumentIcon(), readable),
@@ -55,9 +90,13 @@ func (u *UI) newDetailView(load func(context.Context) (fhir.Resource, error), fa
 	v.content = v.tabs
 
 	var res fhir.Resource
+	var title string
+	var fields []fhir.Field
 	ctx := u.walletCtx()
 	u.run(func() (err error) {
-		res, err = load(ctx)
+		if res, err = load(ctx); err == nil {
+			title, fields = fhir.DetailWith(res, ex.resolve)
+		}
 		return err
 	}, func(err error) {
 		v.loading.Stop()
@@ -67,13 +106,23 @@ func (u *UI) newDetailView(load func(context.Context) (fhir.Resource, error), fa
 			v.errLabel.Show()
 			return
 		}
-		title, fields := fhir.Detail(res)
 		if title == "" {
 			title = res.Type
 		}
 		v.title.SetText(title)
 		for _, f := range append(fields, facts...) {
 			v.fields.Append(f.Label, wrapped(f.Value))
+		}
+		if ex.trend != nil {
+			if t := ex.trend(res); t != nil && len(t.Points) > 1 {
+				v.trend = newTrendPlot(*t)
+				what := "Trend"
+				if t.HasRange {
+					what += " (shaded: " + t.Range.String() + ")"
+				}
+				trendBox.Add(heading(what))
+				trendBox.Add(v.trend)
+			}
 		}
 		v.json.SetText(indentJSON(res.JSON()))
 		v.copyJSON.Enable()

@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -70,11 +71,11 @@ func categoryIcon(c fhir.Category) fyne.Resource {
 	return theme.DocumentIcon()
 }
 
-// recordMeta is the second line of a record's row: type, category and the
-// sensitive mark (the summary above it carries the date).
+// recordMeta is the second line of a record's row: the kind of record in
+// plain words, its category and the sensitive mark.
 func recordMeta(r wallet.Record) string {
 	var b strings.Builder
-	b.WriteString(r.Type)
+	b.WriteString(fhir.PlainType(r.Type))
 	b.WriteString(" · ")
 	b.WriteString(categoryName(r.Category))
 	if r.IsSensitive() {
@@ -94,6 +95,22 @@ func cardText(c *wallet.CardInfo) string {
 		s += " (" + oneLine(c.Reason) + ")"
 	}
 	return s
+}
+
+// cardLine is a SMART Health Card's verification in one line: "Verified:
+// issued by Example Issuer", or why it is not.
+func cardLine(c *wallet.CardInfo) string {
+	issuer := c.IssuerName
+	if issuer == "" {
+		issuer = c.Issuer
+		if u, err := url.Parse(c.Issuer); err == nil && u.Host != "" {
+			issuer = u.Host
+		}
+	}
+	if c.Status == "verified" {
+		return "Verified: issued by " + issuer
+	}
+	return "Not verified (" + c.Status + "): claims to be issued by " + issuer
 }
 
 // statusImportance colours a grant status.

@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/healthwallet/healthwallet/share/grant"
 	"github.com/healthwallet/healthwallet/wallet"
+	"github.com/healthwallet/healthwallet/wallet/catalog"
 	"github.com/healthwallet/healthwallet/wallet/fhir"
 )
 
@@ -30,8 +32,9 @@ type receivedPage struct {
 	grant     wallet.GrantRecord
 	bundle    []byte
 	resources []fhir.Resource
-	records   []wallet.Record // index of each resource, for the list
-	list      *widget.List
+	records   []wallet.Record // index of each resource; ID is its position
+	browser   *recordBrowser  // the records, searched and filtered as one's own
+	list      *widget.List    // the browser's list
 	status    *widget.Label
 	info      *widget.Label
 	export    *widget.Button
@@ -62,15 +65,20 @@ func (u *UI) newReceivedPage(g wallet.GrantRecord, bundle []byte) *receivedPage 
 	if g.Depth == 0 || st != "active" && st != "expiring soon" {
 		p.reshare.Disable()
 	}
-	p.list = newRecordList(func() []wallet.Record { return p.records })
+	p.browser = u.newRecordBrowser(false, func(r wallet.Record, _ []wallet.Record) { p.openResource(receivedIndex(r)) })
+	p.browser.order = patientFirst
+	p.list = p.browser.list
 	p.list.OnSelected = func(id widget.ListItemID) {
 		u.touch()
-		p.openResource(id)
+		if id < len(p.browser.shown) {
+			p.openResource(receivedIndex(p.browser.shown[id]))
+		}
 		p.list.Unselect(id)
 	}
 	p.banner = u.newPatientBanner(g.Issuer)
-	top := container.NewVBox(p.banner.content, p.status, facts, buttonRow(p.export, p.reshare), p.info)
-	p.overview = container.NewScroll(container.NewBorder(container.NewPadded(top), nil, nil, nil, p.list))
+	top := container.NewVBox(p.banner.content, p.status, facts, buttonRow(p.export, p.reshare), p.info,
+		p.browser.search, p.browser.filters, p.browser.count)
+	p.overview = container.NewScroll(container.NewBorder(container.NewPadded(top), nil, nil, nil, p.browser.body))
 	p.stack = container.NewStack(p.overview)
 	p.content = p.stack
 	if bundle != nil {
@@ -121,16 +129,28 @@ func (p *receivedPage) setBundle(b []byte, err error) {
 	slices.SortStableFunc(items, func(a, b item) int { return patientFirst(a.rec, b.rec) })
 	p.resources, p.records = make([]fhir.Resource, len(items)), make([]wallet.Record, len(items))
 	for i, it := range items {
+		it.rec.ID = receivedID(i)
 		p.resources[i], p.records[i] = it.res, it.rec
 	}
+	p.browser.setRecords(slices.Clone(p.records))
 	p.info.SetText(fmt.Sprintf("%d FHIR resource%s. Tap one to read it.", len(p.records), plural(len(p.records))))
 	if p.grant.AllowsExport() {
 		p.export.Enable()
 	} else {
 		p.export.SetText("View only: export not allowed")
 	}
-	p.list.Refresh()
 }
+
+// receivedID is the ID of a received share's i-th resource: its position,
+// for finding it again from a filtered list.
+func receivedID(i int) catalog.ID {
+	var id catalog.ID
+	binary.BigEndian.PutUint64(id[8:], uint64(i))
+	return id
+}
+
+// receivedIndex is the position receivedID gave a record.
+func receivedIndex(r wallet.Record) int { return int(binary.BigEndian.Uint64(r.ID[8:])) }
 
 // openResource shows resource i, with a way back to the list.
 func (p *receivedPage) openResource(i int) {
@@ -139,7 +159,7 @@ func (p *receivedPage) openResource(i int) {
 	}
 	res := p.resources[i]
 	p.detail = p.u.newDetailView(func(context.Context) (fhir.Resource, error) { return res, nil },
-		[]fhir.Field{{Label: "Filed under", Value: categoryName(p.records[i].Category)}})
+		[]fhir.Field{{Label: "Filed under", Value: categoryName(p.records[i].Category)}}, detailExtras{})
 	back := widget.NewButtonWithIcon("Back to the shared records", theme.NavigateBackIcon(), p.u.act(p.back))
 	p.show(container.NewBorder(back, p.u.documentView(res, p.resources, p.grant.AllowsExport()), nil, nil, p.detail.content))
 }

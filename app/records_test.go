@@ -2,15 +2,19 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/healthwallet/healthwallet/internal/fixtures"
 	"github.com/healthwallet/healthwallet/wallet"
 	"github.com/healthwallet/healthwallet/wallet/fhir"
 )
@@ -35,15 +39,34 @@ func TestImportSearchAndFilterRecords(t *testing.T) {
 	importFixture(t, u, "Liz_Conn")
 	w := u.openWallet()
 	all, _ := w.Records(wallet.Filter{})
-	if len(all) == 0 || v.list.Length() != len(all) {
-		t.Fatalf("list shows %d of %d records", v.list.Length(), len(all))
+	if len(all) == 0 {
+		t.Fatal("no records")
 	}
 	mustContain(t, "import result", v.importResult.Text, "liz.json:", "added, 0 updated, 0 unchanged.")
-	if v.count.Text != strconv.Itoa(len(all))+" records" {
-		t.Fatalf("count %q", v.count.Text)
+	// The tab opens on the summary.
+	if v.chips.selected != chipSummary || v.count.Text != "Summary of "+strconv.Itoa(len(all))+" records" {
+		t.Fatalf("opened on %q: %q", v.chips.selected, v.count.Text)
+	}
+	// All records but billing, then with billing.
+	v.chips.choose(chipAll)
+	billing, _ := w.Records(wallet.Filter{Category: fhir.Billing})
+	if len(billing) == 0 || v.list.Length() != len(all)-len(billing) ||
+		v.count.Text != fmt.Sprintf("%d records; %d billing records hidden", len(all)-len(billing), len(billing)) {
+		t.Fatalf("without billing: %d rows, %q", v.list.Length(), v.count.Text)
+	}
+	for _, r := range v.shown {
+		if r.Category == fhir.Billing {
+			t.Fatalf("billing record %q listed", r.Summary)
+		}
+	}
+	if shows(u.win.Canvas().Content(), categoryName(fhir.Billing)+" ") {
+		t.Fatal("a Billing chip while billing is hidden")
+	}
+	test.Tap(v.showBilling)
+	if v.list.Length() != len(all) || v.count.Text != strconv.Itoa(len(all))+" records" {
+		t.Fatalf("with billing: %d rows, count %q", v.list.Length(), v.count.Text)
 	}
 	assertScreen(t, u, "records")
-
 	// Importing the same file again changes nothing.
 	importFixture(t, u, "Liz_Conn")
 	mustContain(t, "second import", v.importResult.Text, "0 added, 0 updated, "+strconv.Itoa(countNonDup(all))+" unchanged")
@@ -69,9 +92,15 @@ func TestImportSearchAndFilterRecords(t *testing.T) {
 	test.Type(v.search, needle)
 	check(wallet.Filter{Text: needle})
 	v.clearFilters()
-	v.typeFilter.SetSelected("Observation")
+	// The type filter speaks plain words.
+	if slices.Contains(v.typeFilter.Options, "Observation") || !slices.Contains(v.typeFilter.Options, "Visit") {
+		t.Fatalf("type choices %v", v.typeFilter.Options)
+	}
+	v.typeFilter.SetSelected("Result or measurement")
 	check(wallet.Filter{Type: "Observation"})
-	v.catFilter.SetSelected(categoryName(fhir.Vitals))
+	// A chip per category, with its count.
+	vitals, _ := w.Records(wallet.Filter{Category: fhir.Vitals})
+	test.Tap(tappable(t, u, fmt.Sprintf("Vital signs %d", len(vitals))))
 	check(wallet.Filter{Type: "Observation", Category: fhir.Vitals})
 	v.clearFilters()
 	test.Type(v.from, "2015-01-01")
@@ -84,6 +113,10 @@ func TestImportSearchAndFilterRecords(t *testing.T) {
 	}
 	check(wallet.Filter{From: "2015-01-01"})
 	v.clearFilters()
+	if v.chips.selected != chipSummary {
+		t.Fatalf("after clearing: %q", v.chips.selected)
+	}
+	v.chips.choose(chipAll)
 	if v.list.Length() != len(all) {
 		t.Fatalf("after clearing: %d rows", v.list.Length())
 	}
@@ -118,7 +151,20 @@ func TestImportSMARTHealthCardShowsIssuerAndResult(t *testing.T) {
 	}
 	v.list.Select(0)
 	u.bg.Wait()
-	mustContain(t, "record detail", markup(u), "Verified", "verified")
+	// One line says who issued it; the details are one tap away.
+	if c := v.detail.card; c == nil || !c.Visible() || c.Text != "Verified: issued by SMART Health Cards example issuer (2022)" ||
+		c.Importance != widget.SuccessImportance {
+		t.Fatalf("card line %v", c)
+	}
+	mustContain(t, "record detail", markup(u), "Verified: issued by")
+	cd := v.detail.cardDetails
+	if cd == nil || cd.Items[0].Open {
+		t.Fatal("card details shown before asking")
+	}
+	test.Tap(tappable(t, u, "Card details"))
+	if !cd.Items[0].Open || !strings.Contains(cd.Items[0].Detail.(*widget.Label).Text, "https://spec.smarthealth.cards/examples/issuer): verified") {
+		t.Fatal("card details not shown when asked")
+	}
 
 	// A tampered card is refused with its reason, and nothing is added.
 	before := len(v.all)
@@ -156,5 +202,75 @@ func TestImportBytes(t *testing.T) {
 	}
 	if _, err := importBytes(ctx, b, "junk.bin", []byte("\x00\x01junk"), nil); err == nil {
 		t.Fatal("junk imported")
+	}
+}
+
+// TestReceivedShareSearchAndFilters: a received share's records have the
+// search, chips and filters of one's own records (the same component), and
+// a filtered row opens the resource it shows.
+func TestReceivedShareSearchAndFilters(t *testing.T) {
+	u := openTestWallet(t, Options{})
+	data, err := fixtures.Named("Tristan_Gleason").Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := wallet.GrantRecord{Hash: strings.Repeat("ab", 32), Issuer: "0x" + strings.Repeat("12", 20), Summary: "everything",
+		Links: 1, Operations: "[read export]", NotBefore: u.now().Add(-time.Hour), ExpiresAt: u.now().Add(72 * time.Hour)}
+	p := u.newReceivedPage(g, data)
+	u.win.SetContent(p.content)
+	b := p.browser
+	doc, _ := fhir.Parse(data)
+	if len(b.all) != len(doc.Resources) || b.all[0].Type != "Patient" || b.chips.selected != chipAll {
+		t.Fatalf("%d of %d records, first %s, chip %q", len(b.all), len(doc.Resources), b.all[0].Type, b.chips.selected)
+	}
+	// Billing is hidden here too, until asked for.
+	claims := 0
+	for _, r := range doc.Resources {
+		if r.Type == "Claim" || r.Type == "ExplanationOfBenefit" {
+			claims++
+		}
+	}
+	if claims == 0 || p.list.Length() != len(doc.Resources)-claims {
+		t.Fatalf("%d rows, %d resources, %d claims", p.list.Length(), len(doc.Resources), claims)
+	}
+	// Search, then a category chip, then a kind.
+	test.Type(b.search, "hemoglobin a1c")
+	if p.list.Length() == 0 {
+		t.Fatal("no HbA1c found")
+	}
+	for _, r := range b.shown {
+		if !strings.Contains(strings.ToLower(r.Summary), "hemoglobin a1c") {
+			t.Fatalf("search let through %q", r.Summary)
+		}
+	}
+	b.search.SetText("")
+	labs := 0
+	for _, r := range b.all {
+		if r.Category == fhir.Labs {
+			labs++
+		}
+	}
+	test.Tap(tappable(t, u, fmt.Sprintf("Lab results %d", labs)))
+	if p.list.Length() != labs {
+		t.Fatalf("lab chip: %d rows, want %d", p.list.Length(), labs)
+	}
+	b.typeFilter.SetSelected(fhir.PlainType("DiagnosticReport"))
+	for _, r := range b.shown {
+		if r.Type != "DiagnosticReport" || r.Category != fhir.Labs {
+			t.Fatalf("filters let through %s %s", r.Type, r.Category)
+		}
+	}
+	test.Type(b.from, "2006")
+	if p.list.Length() == 0 {
+		t.Fatal("no lab report in 2006")
+	}
+	assertScreen(t, u, "records-received")
+	// A row of the filtered list opens the resource it shows.
+	want := b.shown[0]
+	p.list.Select(0)
+	u.bg.Wait()
+	res := p.resources[receivedIndex(want)]
+	if res.Type != "DiagnosticReport" || fhir.IndexOf(res, nil).Summary != want.Summary || p.detail.title.Text != want.Name {
+		t.Fatalf("opened %s %q for %q", res.Type, p.detail.title.Text, want.Summary)
 	}
 }

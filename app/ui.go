@@ -100,6 +100,8 @@ type UI struct {
 	withMe   *sharedWithMeView // the shared-with-me tab
 	settings *settingsView     // the settings tab
 
+	links linkState // links handed over or on the clipboard (linkhandler.go)
+
 	// current screen, for tests and for background callbacks to check
 	// they still own the window.
 	screen string
@@ -273,6 +275,7 @@ func (u *UI) opened(w *wallet.Wallet) {
 	})
 	u.startNode(w)
 	u.showWallet()
+	u.linksOnOpen()
 	u.mu.Lock()
 	if u.wallet == w {
 		u.locker = wallet.NewIdleLocker(u.idleTimeout(), u.lock)

@@ -42,6 +42,9 @@ type Env struct {
 	// OpenApp opens the desktop app on a wallet home. Nil in builds and
 	// tests without a GUI.
 	OpenApp func(home string) error
+	// OpenAppWithLink opens the app with a link in its redeem screen
+	// (open.go). Nil as OpenApp is.
+	OpenAppWithLink func(home, link string) error
 	// Options tune wallet creation (tests lower the scrypt work factor).
 	Options wallet.Options
 	// Context ends long-running commands such as node; main cancels it on
@@ -73,6 +76,7 @@ func init() {
 		{"grant", "--to DID (--records IDS | --category C... | --ips) --for DURATION [--delegable N] [--view-only] [--qr FILE.png] [--json]", "share records for a limited time; prints the link (--json: id, link, typedData, signature)", runGrant},
 		{"grants", "[--json]", "list grants issued and received, with status and accesses", runGrants},
 		{"revoke", "GRANT|SHL|LINK [--relay URL | --key HEX]", "revoke a grant or SMART Health Link you made, by id or by its link (through a relay: no ETH needed)", runRevoke},
+		{"open", "LINK", "show a grant link or SMART Health Link in the app's redeem screen: the app open on this wallet, else a new one (what the desktop runs for healthwallet: and shlink: links, as 'healthwallet LINK')", runOpen},
 		{"redeem", "LINK|FILE [--out DIR] [--json]", "verify a grant, fetch and decrypt what it shares", runRedeem},
 		{"delegate", "LINK --to DID --for DURATION [--delegable N] [--category C...] [--include-sensitive S...] [--view-only]", "re-share a grant you hold, within its limits (narrowed: only those objects and keys)", runDelegate},
 		{"shl", "create (--records IDS | --category C... | --ips) --for DURATION [--passcode P] [--live] [--label TEXT] [--viewer URL] [--qr FILE] [--json] | open LINK|QR.png [--passcode P] [--out DIR] [--import] [--ca-file PEM] | list [--json]", "SMART Health Links: share records with any SHL viewer through your keeper, or open a link someone gave you", runSHL},
@@ -145,6 +149,9 @@ func Main(args []string, env Env) int {
 			c.cmd = cmd
 			return c.finish(cmd.run(c, rest[1:]))
 		}
+	}
+	if isLinkArg(rest[0]) { // healthwallet LINK: the desktop's URL handler
+		return c.finish(runOpen(c, rest))
 	}
 	if rest[0] == "dev" { // hidden: demo and test tools
 		return c.finish(runDev(c, rest[1:]))

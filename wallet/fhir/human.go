@@ -24,9 +24,6 @@ func HumanDate(d string) string {
 		return m[1]
 	}
 	mon, _ := strconv.Atoi(m[2])
-	if mon < 1 || mon > 12 {
-		return d
-	}
 	if m[3] == "" {
 		return monthNames[mon-1] + " " + m[1]
 	}
@@ -34,7 +31,7 @@ func HumanDate(d string) string {
 	return strconv.Itoa(dd) + " " + monthNames[mon-1] + " " + m[1]
 }
 
-var fhirDate = regexp.MustCompile(`^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T[0-9:.]+(?:Z|[+-]\d{2}:\d{2})?)?)?)?$`)
+var fhirDate = regexp.MustCompile(`^(\d{4})(?:-(0[1-9]|1[0-2])(?:-(0[1-9]|[12]\d|3[01])(?:T[0-9:.]+(?:Z|[+-]\d{2}:\d{2})?)?)?)?$`)
 
 // isoDates finds the dates written inside a line of text.
 var isoDates = regexp.MustCompile(`\b\d{4}-\d{2}-\d{2}(?:T[0-9:.]+(?:Z|[+-]\d{2}:\d{2})?)?\b`)

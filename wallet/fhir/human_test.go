@@ -232,3 +232,20 @@ func TestTrendHbA1c(t *testing.T) {
 		t.Fatal("trend without a code")
 	}
 }
+
+// FuzzHumanDate: any text reads without a panic; a FHIR date reads with
+// no ISO date left in it, and anything else is returned unchanged.
+func FuzzHumanDate(f *testing.F) {
+	f.Fuzz(func(t *testing.T, s string) {
+		got := HumanDate(s)
+		if !fhirDate.MatchString(s) {
+			if got != s {
+				t.Fatalf("%q changed to %q", s, got)
+			}
+			return
+		}
+		if isoDates.MatchString(got) {
+			t.Fatalf("%q reads %q", s, got)
+		}
+	})
+}
