@@ -1,7 +1,6 @@
 package app
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
@@ -29,6 +28,8 @@ type sharedWithMeView struct {
 	redeem   *widget.Button
 	progress *widget.ProgressBar
 	verdict  *widget.Label // the verification result
+	details  *widget.Accordion
+	detail   *widget.Label // a refusal's technical reason, in details
 	grants   []wallet.GrantRecord
 	list     *widget.List
 	empty    *widget.Label
@@ -53,6 +54,11 @@ func (u *UI) newSharedWithMeView() *sharedWithMeView {
 	v.progress = widget.NewProgressBar()
 	v.progress.Hide()
 	v.verdict = wrapped("")
+	v.detail = wrapped("")
+	v.detail.Importance = widget.LowImportance
+	v.detail.TextStyle.Monospace = true
+	v.details = widget.NewAccordion(widget.NewAccordionItem("Details", v.detail))
+	v.details.Hide()
 	v.list = widget.NewList(
 		func() int { return len(v.grants) },
 		func() fyne.CanvasObject { return newGrantRow() },
@@ -70,7 +76,7 @@ func (u *UI) newSharedWithMeView() *sharedWithMeView {
 	}
 	v.empty = wrapped("Nothing has been shared with you yet. Give people your DID (Settings) so they can share with you.")
 	v.empty.Importance = widget.LowImportance
-	redeemCard := section("Redeem a grant", v.link, buttonRow(v.openQR, v.redeem), v.progress, v.verdict)
+	redeemCard := section("Redeem a grant", v.link, buttonRow(v.openQR, v.redeem), v.progress, v.verdict, v.details)
 	v.master = container.NewBorder(container.NewVBox(redeemCard, v.empty), nil, nil, nil, v.list)
 	v.md = newMasterDetail("Shared with me", v.master, "Redeem a grant, or choose one to read what it shares.")
 	v.content = v.md.content
@@ -148,6 +154,27 @@ func (v *sharedWithMeView) readQR(path string) {
 func (v *sharedWithMeView) showVerdict(imp widget.Importance, text string) {
 	v.verdict.Importance = imp
 	v.verdict.SetText(text)
+	if v.details.Visible() {
+		v.details.Hide()
+		v.master.Refresh()
+	}
+}
+
+// showRefusal says why a grant, a link or a live version could not be
+// opened: one sentence a person understands (wallet.Explain, naming the
+// sharer when they are a contact), the technical reason behind Details.
+// prefix, if any, comes before the sentence.
+func (v *sharedWithMeView) showRefusal(imp widget.Importance, prefix string, err error) {
+	var names wallet.Names
+	if w := v.u.openWallet(); w != nil {
+		names, _ = w.ContactNames() // no names: "the person who shared it"
+	}
+	e := wallet.Explain(err, names.Of)
+	v.showVerdict(imp, prefix+e.Sentence)
+	v.detail.SetText(e.Details)
+	v.details.CloseAll()
+	v.details.Show()
+	v.master.Refresh() // lay out again with the toggle
 }
 
 // submit verifies the grant, fetches what it shares with progress and
@@ -197,7 +224,7 @@ func (v *sharedWithMeView) submit() {
 		v.redeem.Enable()
 		v.progress.Hide()
 		if err != nil {
-			v.showVerdict(widget.DangerImportance, redeemFailure(err))
+			v.showRefusal(widget.DangerImportance, "", err)
 			return
 		}
 		v.link.SetText("")
@@ -210,26 +237,6 @@ func (v *sharedWithMeView) submit() {
 		v.showVerdict(widget.SuccessImportance, fmt.Sprintf("Verified: a grant from %s (%s), valid until %s. Received %d FHIR resource%s.",
 			shortAddress(red.Record.Issuer), chainText(red.Record.Links), dateTime(red.Record.ExpiresAt), n, plural(n)))
 	})
-}
-
-// verifyRefusals are the reasons a verifier refuses a grant.
-var verifyRefusals = []error{grant.ErrNotAddressed, grant.ErrMalformed, grant.ErrBadSignature, grant.ErrWrongDomain, grant.ErrNotYetValid,
-	grant.ErrExpired, grant.ErrTooLong, grant.ErrWrongGrantee, grant.ErrNotGranted, grant.ErrBrokenChain,
-	grant.ErrWidened, grant.ErrRevoked, grant.ErrRevocationUnknown, grant.ErrWrongKey}
-
-// redeemFailure says why a redemption failed: refused by verification,
-// with the verifier's exact reason, or not fetched.
-func redeemFailure(err error) string {
-	var ve *grant.VerifyError
-	if errors.As(err, &ve) {
-		return "Refused: " + oneLine(ve.Error()) + "."
-	}
-	for _, r := range verifyRefusals {
-		if errors.Is(err, r) {
-			return "Refused: " + oneLine(err.Error()) + "."
-		}
-	}
-	return "Could not fetch: " + oneLine(err.Error()) + "."
 }
 
 // chainText describes a grant's delegation chain.
