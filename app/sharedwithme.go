@@ -1,7 +1,11 @@
 package app
 
 import (
+	"bytes"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -11,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/healthwallet/healthwallet/internal/qrimage"
 	"github.com/healthwallet/healthwallet/share/grant"
 	"github.com/healthwallet/healthwallet/wallet"
 )
@@ -122,17 +127,15 @@ func (v *sharedWithMeView) reload() {
 
 // chooseQR reads a grant link from a QR code image file.
 func (v *sharedWithMeView) chooseQR() {
-	v.u.pickQRImage(v.readQR, func() {
-		v.showVerdict(widget.DangerImportance, "Reading a QR code needs an image file on this device; paste the link instead.")
-	})
+	v.u.pickQRImage(v.readQR)
 }
 
-// readQR puts the link in a QR code image into the link box.
-func (v *sharedWithMeView) readQR(path string) {
+// readQR puts the link in a QR code picture into the link box.
+func (v *sharedWithMeView) readQR(pic picture) {
 	var link string
 	v.u.run(func() (err error) {
-		if link, err = wallet.ReadLinkQR(path); err != nil {
-			if l, shlErr := wallet.ReadSHLQR(path); shlErr == nil && isSHL(l) {
+		if link, err = wallet.DecodeLinkQR(pic.reader()); err != nil {
+			if l, shlErr := wallet.DecodeSHLQR(pic.reader()); shlErr == nil && isSHL(l) {
 				link, err = l, nil
 			}
 		}
@@ -254,10 +257,38 @@ func (v *sharedWithMeView) open(g wallet.GrantRecord, bundle []byte) {
 	v.md.show("From "+shortAddress(g.Issuer), v.page.content)
 }
 
-// pickQRImage lets the user pick a QR code image file and hands its path to
-// read; notFile is called for a pick that is no file on this device (a
-// content URI), which the QR reader cannot open.
-func (u *UI) pickQRImage(read func(path string), notFile func()) {
+// picture is a picked image: a name for messages and its bytes. A phone's
+// picker hands over a stream (a content URI), not a file, so the QR code
+// is decoded from the bytes (in pure Go) and never from a path.
+type picture struct {
+	name string
+	data []byte
+}
+
+// reader returns the picture's bytes as a stream for the QR decoders.
+func (p picture) reader() io.Reader { return bytes.NewReader(p.data) }
+
+// pictureFile reads the picture at path (tests, and pictures dropped on the
+// window).
+func pictureFile(path string) (picture, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return picture{}, err
+	}
+	defer f.Close()
+	return readPicture(filepath.Base(path), f)
+}
+
+// readPicture reads at most qrimage.MaxFileSize bytes of r; a larger
+// picture is refused by the decoder, which sees one byte more.
+func readPicture(name string, r io.Reader) (picture, error) {
+	data, err := io.ReadAll(io.LimitReader(r, qrimage.MaxFileSize+1))
+	return picture{name: name, data: data}, err
+}
+
+// pickQRImage lets the user pick a QR code picture (a file on desktop, a
+// photo on a phone) and hands its bytes to read.
+func (u *UI) pickQRImage(read func(picture)) {
 	d := dialog.NewFileOpen(func(rc fyne.URIReadCloser, err error) {
 		if err != nil {
 			u.showError(err)
@@ -266,12 +297,13 @@ func (u *UI) pickQRImage(read func(path string), notFile func()) {
 		if rc == nil {
 			return
 		}
+		pic, err := readPicture(rc.URI().Name(), rc)
 		rc.Close()
-		if rc.URI().Scheme() != "file" {
-			notFile()
+		if err != nil {
+			u.showError(err)
 			return
 		}
-		read(rc.URI().Path())
+		read(pic)
 	}, u.win)
 	d.SetFilter(storage.NewExtensionFileFilter([]string{".png", ".jpg", ".jpeg", ".gif"}))
 	d.Show()

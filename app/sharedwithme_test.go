@@ -59,7 +59,7 @@ func TestRedeemReadExportAndReshare(t *testing.T) {
 	}
 	qr := filepath.Join(t.TempDir(), "grant.png")
 	os.WriteFile(qr, png, 0o600)
-	v.readQR(qr)
+	v.readQR(mustPicture(t, qr))
 	u.bg.Wait()
 	if v.link.Text != g.Link {
 		t.Fatalf("QR code gave %.40q", v.link.Text)

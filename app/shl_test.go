@@ -171,7 +171,7 @@ func TestSharedWithMeOpensSHL(t *testing.T) {
 	must(t, err)
 	qr := filepath.Join(t.TempDir(), "shl.png")
 	must(t, os.WriteFile(qr, png, 0o600))
-	v.readQR(qr)
+	v.readQR(mustPicture(t, qr))
 	u.bg.Wait()
 	if v.link.Text != rec.Link {
 		t.Fatalf("QR code gave %.40q", v.link.Text)
