@@ -162,9 +162,7 @@ func (u *UI) newContactsPage(show func(string, fyne.CanvasObject), onChange func
 	p.add.Importance = widget.HighImportance
 	p.add.Disable()
 	p.picture = widget.NewButtonWithIcon("From a picture…", theme.FileImageIcon(), u.act(func() {
-		u.pickQRImage(p.readQR, func() {
-			p.setStatus(widget.DangerImportance, "This picture is not a file on this device; paste their code instead.")
-		})
+		u.pickQRImage(p.readQR)
 	}))
 	p.myCode = widget.NewButtonWithIcon("My code", theme.AccountIcon(), u.act(func() {
 		p.mine = u.newMyCodePage()
@@ -243,11 +241,11 @@ func (p *contactsPage) setStatus(imp widget.Importance, text string) {
 	p.status.SetText(text)
 }
 
-// readQR reads a contact code from the picture at path into the code box.
-func (p *contactsPage) readQR(path string) {
+// readQR reads a contact code from the picture into the code box.
+func (p *contactsPage) readQR(pic picture) {
 	var did string
 	p.u.run(func() (err error) {
-		did, err = wallet.ReadContactQR(path)
+		did, err = wallet.DecodeContactQR(pic.reader())
 		return err
 	}, func(err error) {
 		if err != nil {

@@ -46,7 +46,7 @@ func TestPeopleAndMyCode(t *testing.T) {
 	must(t, err)
 	linkPath := filepath.Join(dir, "link.png")
 	must(t, os.WriteFile(linkPath, linkPNG, 0o600))
-	c.readQR(linkPath)
+	c.readQR(mustPicture(t, linkPath))
 	u.bg.Wait()
 	mustContain(t, "status", c.status.Text, "not a Health Wallet contact code")
 
@@ -56,7 +56,7 @@ func TestPeopleAndMyCode(t *testing.T) {
 	codePath := filepath.Join(dir, "friend.png")
 	must(t, os.WriteFile(codePath, png, 0o600))
 	c.code.SetText("")
-	c.readQR(codePath)
+	c.readQR(mustPicture(t, codePath))
 	u.bg.Wait()
 	if c.code.Text != text || text != friend.Info().DID {
 		t.Fatalf("read %q from the picture, want %q", c.code.Text, friend.Info().DID)
@@ -89,12 +89,12 @@ func TestPeopleAndMyCode(t *testing.T) {
 
 	// The Share tab reads a code from a picture too, and names the contact.
 	tapTab(t, u, tabShare)
-	u.share.grantee.readQR(codePath)
+	u.share.grantee.readQR(mustPicture(t, codePath))
 	u.bg.Wait()
 	if u.share.grantee.entry.Text != friend.Info().DID || u.share.grantee.hint.Text != "Contact: Zoe (sister)" {
 		t.Fatalf("share picker: %q, %q", u.share.grantee.entry.Text, u.share.grantee.hint.Text)
 	}
-	u.share.grantee.readQR(linkPath)
+	u.share.grantee.readQR(mustPicture(t, linkPath))
 	u.bg.Wait()
 	mustContain(t, "share picker", u.share.grantee.hint.Text, "not a Health Wallet contact code")
 }

@@ -9,7 +9,6 @@ import (
 
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/healthwallet/healthwallet/share/grant"
 	"github.com/healthwallet/healthwallet/share/revocation"
 	"github.com/healthwallet/healthwallet/wallet"
 )
@@ -76,19 +75,6 @@ func TestTexts(t *testing.T) {
 	}
 	if got := userMessage(fmt.Errorf("liz.json: %w", wallet.ErrUnsupportedFile)); !strings.HasPrefix(got, "liz.json: unsupported") {
 		t.Errorf("a file name was capitalised: %q", got)
-	}
-}
-
-func TestRedeemFailure(t *testing.T) {
-	refused := &grant.VerifyError{Link: 1, Reason: grant.ErrExpired, Detail: "at 2026-11-21T10:00:00Z"}
-	if got := redeemFailure(fmt.Errorf("redeem: %w", refused)); got != "Refused: grant expired: at 2026-11-21T10:00:00Z (delegation 1)." {
-		t.Errorf("refusal %q", got)
-	}
-	if got := redeemFailure(fmt.Errorf("%w: registry unreachable", grant.ErrRevocationUnknown)); got != "Refused: revocation status unknown: registry unreachable." {
-		t.Errorf("unknown status %q", got)
-	}
-	if got := redeemFailure(errors.New("no provider answered")); got != "Could not fetch: no provider answered." {
-		t.Errorf("fetch failure %q", got)
 	}
 }
 

@@ -373,3 +373,13 @@ func must(t testing.TB, err error) {
 		t.Fatal(err)
 	}
 }
+
+// mustPicture reads the picture at path as the picker hands it over.
+func mustPicture(t *testing.T, path string) picture {
+	t.Helper()
+	p, err := pictureFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}

@@ -158,18 +158,16 @@ func (s *keepersSection) addKeeper() {
 
 // chooseQR reads a keeper address from a QR code image.
 func (s *keepersSection) chooseQR() {
-	s.u.pickQRImage(s.readQR, func() {
-		s.setStatus(widget.DangerImportance, "Reading a QR code needs an image file on this device; paste the address instead.")
-	})
+	s.u.pickQRImage(s.readQR)
 }
 
 // readQR puts the keeper address in a QR code image into the address box.
 // A keeper's QR code holds its multiaddr as plain text, so any code text
 // starting with "/" is taken; AddKeeper checks it.
-func (s *keepersSection) readQR(path string) {
+func (s *keepersSection) readQR(pic picture) {
 	var addr string
 	s.u.run(func() (err error) {
-		addr, err = qrimage.Read(path, "/")
+		addr, err = qrimage.Decode(pic.reader(), "/")
 		if errors.Is(err, qrimage.ErrNotALink) {
 			err = errors.New("the QR code holds no keeper address (one starting with /ip4, /ip6 or /dns)")
 		}

@@ -77,10 +77,7 @@ func (u *UI) newGranteePicker() *granteePicker {
 	p.save = widget.NewButtonWithIcon("Save as contact…", theme.ContentAddIcon(), u.act(p.askName))
 	p.save.Disable()
 	p.picture = widget.NewButtonWithIcon("Their code from a picture…", theme.FileImageIcon(), u.act(func() {
-		u.pickQRImage(p.readQR, func() {
-			p.hint.Importance = widget.DangerImportance
-			p.hint.SetText("This picture is not a file on this device; paste their code instead.")
-		})
+		u.pickQRImage(p.readQR)
 	}))
 	p.content = container.NewVBox(p.entry, p.hint,
 		container.NewBorder(nil, nil, nil, p.forget, p.contacts), buttonRow(p.picture, p.save))
@@ -147,11 +144,11 @@ func (p *granteePicker) contact(did string) (wallet.Contact, bool) {
 }
 
 // readQR reads a contact code (another wallet's "My code") from the
-// picture at path into the entry.
-func (p *granteePicker) readQR(path string) {
+// picture into the entry.
+func (p *granteePicker) readQR(pic picture) {
 	var did string
 	p.u.run(func() (err error) {
-		did, err = wallet.ReadContactQR(path)
+		did, err = wallet.DecodeContactQR(pic.reader())
 		return err
 	}, func(err error) {
 		if err != nil {

@@ -41,6 +41,7 @@ type receivedPage struct {
 	reshare   *widget.Button
 	detail    *detailView
 	delegate  *delegateForm
+	banner    *patientBanner // whom the records are about, who shared them
 }
 
 func (u *UI) newReceivedPage(g wallet.GrantRecord, bundle []byte) *receivedPage {
@@ -74,7 +75,8 @@ func (u *UI) newReceivedPage(g wallet.GrantRecord, bundle []byte) *receivedPage 
 		}
 		p.list.Unselect(id)
 	}
-	top := container.NewVBox(p.status, facts, buttonRow(p.export, p.reshare), p.info,
+	p.banner = u.newPatientBanner(g.Issuer)
+	top := container.NewVBox(p.banner.content, p.status, facts, buttonRow(p.export, p.reshare), p.info,
 		p.browser.search, p.browser.filters, p.browser.count)
 	p.overview = container.NewScroll(container.NewBorder(container.NewPadded(top), nil, nil, nil, p.browser.body))
 	p.stack = container.NewStack(p.overview)
@@ -113,6 +115,7 @@ func (p *receivedPage) setBundle(b []byte, err error) {
 		return
 	}
 	p.bundle = b
+	p.banner.set(b)
 	resolve := doc.Resolver()
 	type item struct {
 		res fhir.Resource

@@ -33,6 +33,7 @@ type recordsView struct {
 	importResult *widget.Label
 	master       *fyne.Container // search, filters and import report over the list
 	detail       *detailView     // the record on show
+	dialogs      importDialogs   // an import's questions (import.go)
 }
 
 func (u *UI) newRecordsView() *recordsView {

@@ -1,8 +1,11 @@
 package app
 
 import (
-	"errors"
+	"bytes"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -12,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/healthwallet/healthwallet/internal/qrimage"
 	"github.com/healthwallet/healthwallet/share/grant"
 	"github.com/healthwallet/healthwallet/wallet"
 )
@@ -29,6 +33,8 @@ type sharedWithMeView struct {
 	redeem   *widget.Button
 	progress *widget.ProgressBar
 	verdict  *widget.Label // the verification result
+	details  *widget.Accordion
+	detail   *widget.Label // a refusal's technical reason, in details
 	grants   []wallet.GrantRecord
 	list     *widget.List
 	empty    *widget.Label
@@ -53,6 +59,11 @@ func (u *UI) newSharedWithMeView() *sharedWithMeView {
 	v.progress = widget.NewProgressBar()
 	v.progress.Hide()
 	v.verdict = wrapped("")
+	v.detail = wrapped("")
+	v.detail.Importance = widget.LowImportance
+	v.detail.TextStyle.Monospace = true
+	v.details = widget.NewAccordion(widget.NewAccordionItem("Details", v.detail))
+	v.details.Hide()
 	v.list = widget.NewList(
 		func() int { return len(v.grants) },
 		func() fyne.CanvasObject { return newGrantRow() },
@@ -70,7 +81,7 @@ func (u *UI) newSharedWithMeView() *sharedWithMeView {
 	}
 	v.empty = wrapped("Nothing has been shared with you yet. Give people your DID (Settings) so they can share with you.")
 	v.empty.Importance = widget.LowImportance
-	redeemCard := section("Redeem a grant", v.link, buttonRow(v.openQR, v.redeem), v.progress, v.verdict)
+	redeemCard := section("Redeem a grant", v.link, buttonRow(v.openQR, v.redeem), v.progress, v.verdict, v.details)
 	v.master = container.NewBorder(container.NewVBox(redeemCard, v.empty), nil, nil, nil, v.list)
 	v.md = newMasterDetail("Shared with me", v.master, "Redeem a grant, or choose one to read what it shares.")
 	v.content = v.md.content
@@ -116,17 +127,15 @@ func (v *sharedWithMeView) reload() {
 
 // chooseQR reads a grant link from a QR code image file.
 func (v *sharedWithMeView) chooseQR() {
-	v.u.pickQRImage(v.readQR, func() {
-		v.showVerdict(widget.DangerImportance, "Reading a QR code needs an image file on this device; paste the link instead.")
-	})
+	v.u.pickQRImage(v.readQR)
 }
 
-// readQR puts the link in a QR code image into the link box.
-func (v *sharedWithMeView) readQR(path string) {
+// readQR puts the link in a QR code picture into the link box.
+func (v *sharedWithMeView) readQR(pic picture) {
 	var link string
 	v.u.run(func() (err error) {
-		if link, err = wallet.ReadLinkQR(path); err != nil {
-			if l, shlErr := wallet.ReadSHLQR(path); shlErr == nil && isSHL(l) {
+		if link, err = wallet.DecodeLinkQR(pic.reader()); err != nil {
+			if l, shlErr := wallet.DecodeSHLQR(pic.reader()); shlErr == nil && isSHL(l) {
 				link, err = l, nil
 			}
 		}
@@ -148,6 +157,27 @@ func (v *sharedWithMeView) readQR(path string) {
 func (v *sharedWithMeView) showVerdict(imp widget.Importance, text string) {
 	v.verdict.Importance = imp
 	v.verdict.SetText(text)
+	if v.details.Visible() {
+		v.details.Hide()
+		v.master.Refresh()
+	}
+}
+
+// showRefusal says why a grant, a link or a live version could not be
+// opened: one sentence a person understands (wallet.Explain, naming the
+// sharer when they are a contact), the technical reason behind Details.
+// prefix, if any, comes before the sentence.
+func (v *sharedWithMeView) showRefusal(imp widget.Importance, prefix string, err error) {
+	var names wallet.Names
+	if w := v.u.openWallet(); w != nil {
+		names, _ = w.ContactNames() // no names: "the person who shared it"
+	}
+	e := wallet.Explain(err, names.Of)
+	v.showVerdict(imp, prefix+e.Sentence)
+	v.detail.SetText(e.Details)
+	v.details.CloseAll()
+	v.details.Show()
+	v.master.Refresh() // lay out again with the toggle
 }
 
 // submit verifies the grant, fetches what it shares with progress and
@@ -197,7 +227,7 @@ func (v *sharedWithMeView) submit() {
 		v.redeem.Enable()
 		v.progress.Hide()
 		if err != nil {
-			v.showVerdict(widget.DangerImportance, redeemFailure(err))
+			v.showRefusal(widget.DangerImportance, "", err)
 			return
 		}
 		v.link.SetText("")
@@ -210,26 +240,6 @@ func (v *sharedWithMeView) submit() {
 		v.showVerdict(widget.SuccessImportance, fmt.Sprintf("Verified: a grant from %s (%s), valid until %s. Received %d FHIR resource%s.",
 			shortAddress(red.Record.Issuer), chainText(red.Record.Links), dateTime(red.Record.ExpiresAt), n, plural(n)))
 	})
-}
-
-// verifyRefusals are the reasons a verifier refuses a grant.
-var verifyRefusals = []error{grant.ErrNotAddressed, grant.ErrMalformed, grant.ErrBadSignature, grant.ErrWrongDomain, grant.ErrNotYetValid,
-	grant.ErrExpired, grant.ErrTooLong, grant.ErrWrongGrantee, grant.ErrNotGranted, grant.ErrBrokenChain,
-	grant.ErrWidened, grant.ErrRevoked, grant.ErrRevocationUnknown, grant.ErrWrongKey}
-
-// redeemFailure says why a redemption failed: refused by verification,
-// with the verifier's exact reason, or not fetched.
-func redeemFailure(err error) string {
-	var ve *grant.VerifyError
-	if errors.As(err, &ve) {
-		return "Refused: " + oneLine(ve.Error()) + "."
-	}
-	for _, r := range verifyRefusals {
-		if errors.Is(err, r) {
-			return "Refused: " + oneLine(err.Error()) + "."
-		}
-	}
-	return "Could not fetch: " + oneLine(err.Error()) + "."
 }
 
 // chainText describes a grant's delegation chain.
@@ -247,10 +257,38 @@ func (v *sharedWithMeView) open(g wallet.GrantRecord, bundle []byte) {
 	v.md.show("From "+shortAddress(g.Issuer), v.page.content)
 }
 
-// pickQRImage lets the user pick a QR code image file and hands its path to
-// read; notFile is called for a pick that is no file on this device (a
-// content URI), which the QR reader cannot open.
-func (u *UI) pickQRImage(read func(path string), notFile func()) {
+// picture is a picked image: a name for messages and its bytes. A phone's
+// picker hands over a stream (a content URI), not a file, so the QR code
+// is decoded from the bytes (in pure Go) and never from a path.
+type picture struct {
+	name string
+	data []byte
+}
+
+// reader returns the picture's bytes as a stream for the QR decoders.
+func (p picture) reader() io.Reader { return bytes.NewReader(p.data) }
+
+// pictureFile reads the picture at path (tests, and pictures dropped on the
+// window).
+func pictureFile(path string) (picture, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return picture{}, err
+	}
+	defer f.Close()
+	return readPicture(filepath.Base(path), f)
+}
+
+// readPicture reads at most qrimage.MaxFileSize bytes of r; a larger
+// picture is refused by the decoder, which sees one byte more.
+func readPicture(name string, r io.Reader) (picture, error) {
+	data, err := io.ReadAll(io.LimitReader(r, qrimage.MaxFileSize+1))
+	return picture{name: name, data: data}, err
+}
+
+// pickQRImage lets the user pick a QR code picture (a file on desktop, a
+// photo on a phone) and hands its bytes to read.
+func (u *UI) pickQRImage(read func(picture)) {
 	d := dialog.NewFileOpen(func(rc fyne.URIReadCloser, err error) {
 		if err != nil {
 			u.showError(err)
@@ -259,12 +297,13 @@ func (u *UI) pickQRImage(read func(path string), notFile func()) {
 		if rc == nil {
 			return
 		}
+		pic, err := readPicture(rc.URI().Name(), rc)
 		rc.Close()
-		if rc.URI().Scheme() != "file" {
-			notFile()
+		if err != nil {
+			u.showError(err)
 			return
 		}
-		read(rc.URI().Path())
+		read(pic)
 	}, u.win)
 	d.SetFilter(storage.NewExtensionFileFilter([]string{".png", ".jpg", ".jpeg", ".gif"}))
 	d.Show()

@@ -59,7 +59,7 @@ func TestRedeemReadExportAndReshare(t *testing.T) {
 	}
 	qr := filepath.Join(t.TempDir(), "grant.png")
 	os.WriteFile(qr, png, 0o600)
-	v.readQR(qr)
+	v.readQR(mustPicture(t, qr))
 	u.bg.Wait()
 	if v.link.Text != g.Link {
 		t.Fatalf("QR code gave %.40q", v.link.Text)
@@ -125,29 +125,38 @@ func TestRedeemReadExportAndReshare(t *testing.T) {
 	if _, err := patient.Revoke(t.Context(), issued, revoker, chain); err != nil {
 		t.Fatal(err)
 	}
+	// Saved as a contact, the patient is named in the refusal.
+	must(t, u.openWallet().SaveContact(wallet.Contact{Name: "Marguerita", DID: patient.Info().DID}))
 	v.link.SetText(g.Link)
 	test.Tap(v.redeem)
 	u.bg.Wait()
-	if !strings.HasPrefix(v.verdict.Text, "Refused: grant revoked") {
+	if !strings.HasPrefix(v.verdict.Text, "Marguerita withdrew this share on ") || !strings.HasSuffix(v.verdict.Text, "; ask for a new one.") {
 		t.Fatalf("verdict %q", v.verdict.Text)
 	}
+	mustContain(t, "details", v.detail.Text, "grant revoked: at ")
 }
 
 // TestRedeemRefusesAnotherWalletsGrant: a grant for someone else is
 // refused with the verifier's reason.
 func TestRedeemRefusesAnotherWalletsGrant(t *testing.T) {
 	chain, _ := startChain(t)
-	u := openTestWallet(t, Options{Chain: &chain})
+	u := openTestWalletOf(t, knownPhrase, Options{Chain: &chain}) // a fixed address: the screen is a master
 	_, g := patientSharing(t, newPeerWallet(t), newPeerWallet(t).Info().DID, 0)
 	tapTab(t, u, tabWithMe)
 	v := u.withMe
 	test.Type(v.link, g.Link)
 	test.Tap(v.redeem)
 	u.bg.Wait()
-	mustContain(t, "verdict", v.verdict.Text, "Refused: this link is not addressed to this wallet.")
+	if v.verdict.Text != "This link was made for someone else." || v.detail.Text != "this link is not addressed to this wallet" {
+		t.Fatalf("verdict %q, details %q", v.verdict.Text, v.detail.Text)
+	}
 	if v.list.Length() != 0 {
 		t.Fatal("a refused grant was recorded")
 	}
+	v.link.SetText("") // the link is new each run
+	v.details.Open(0)
+	v.master.Refresh() // a window lays out again when a min size grows; the test canvas does not
+	assertScreenNormalized(t, u, "redeem-refused")
 }
 
 // closingBuffer is a bytes.Buffer that records Close, standing in for the
@@ -158,3 +167,33 @@ type closingBuffer struct {
 }
 
 func (c *closingBuffer) Close() error { c.closed = true; return nil }
+
+// TestLiveRefreshOfflineSaysWhy: when the patient's node is gone, checking
+// a received live share for updates says so in a sentence, naming the
+// patient by contact name, with the reason behind Details.
+func TestLiveRefreshOfflineSaysWhy(t *testing.T) {
+	chain, _ := startChain(t)
+	u := openTestWalletOf(t, knownPhrase, Options{Chain: &chain}) // a fixed address: the screen is a master
+	patient, srv, _ := servingPatientWallet(t)
+	w := u.openWallet()
+	issued, err := patient.IssueGrant(t.Context(), wallet.GrantRequest{To: w.Info().DID, Duration: 24 * time.Hour, Providers: srv.Addrs(),
+		Selection: wallet.Selection{Categories: []fhir.Category{fhir.Labs}}, Live: true}, chain)
+	must(t, err)
+	if _, err := w.Redeem(t.Context(), issued.Link, chain, wallet.RedeemOptions{Listen: ipfs.LoopbackListen}); err != nil {
+		t.Fatalf("redeem: %v", err)
+	}
+	must(t, w.SaveContact(wallet.Contact{Name: "Marguerita", DID: patient.Info().DID}))
+	must(t, srv.Close())
+
+	tapTab(t, u, tabWithMe)
+	v := u.withMe
+	u.bg.Wait()
+	if want := "Could not check live shares for updates. Marguerita's phone and keepers are offline; try again later."; v.verdict.Text != want {
+		t.Fatalf("verdict %q, want %q (details %q)", v.verdict.Text, want, v.detail.Text)
+	}
+	mustContain(t, "details", v.detail.Text, "live grant", "no provider served the share")
+	if !v.details.Visible() {
+		t.Fatal("no Details")
+	}
+	assertScreenNormalized(t, u, "live-refused")
+}

@@ -27,11 +27,11 @@ func isSHL(link string) bool { return strings.Contains(link, "shlink:/") }
 func (v *sharedWithMeView) submitSHL(w *wallet.Wallet, link string) {
 	p, err := shl.ParseLink(link)
 	if err != nil {
-		v.showVerdict(widget.DangerImportance, "This is not a valid SMART Health Link: "+oneLine(err.Error())+".")
+		v.showRefusal(widget.DangerImportance, "", err)
 		return
 	}
 	if p.Expired(v.u.now()) {
-		v.showVerdict(widget.DangerImportance, shlFailure(shl.ErrExpired))
+		v.showRefusal(widget.DangerImportance, "", shl.ErrExpired)
 		return
 	}
 	if p.Has('P') {
@@ -69,7 +69,7 @@ func (v *sharedWithMeView) openSHL(w *wallet.Wallet, link, passcode string) {
 	}, func(err error) {
 		v.redeem.Enable()
 		if err != nil && len(opened.Files) == 0 {
-			v.showVerdict(widget.DangerImportance, shlFailure(err))
+			v.showRefusal(widget.DangerImportance, "", err)
 			return
 		}
 		v.link.SetText("")
@@ -81,24 +81,6 @@ func (v *sharedWithMeView) openSHL(w *wallet.Wallet, link, passcode string) {
 		}
 		v.showVerdict(imp, text)
 	})
-}
-
-// shlFailure says why a link could not be opened, in one line.
-func shlFailure(err error) string {
-	var pe *shl.PasscodeError
-	switch {
-	case errors.Is(err, shl.ErrLocked):
-		return "This link is locked: too many wrong passcodes. Ask for a new link."
-	case errors.As(err, &pe):
-		return fmt.Sprintf("Wrong passcode: %d attempt%s left.", pe.Remaining, plural(pe.Remaining))
-	case errors.Is(err, shl.ErrRevoked):
-		return "Refused: the link was revoked."
-	case errors.Is(err, shl.ErrExpired):
-		return "Refused: the link has expired."
-	case errors.Is(err, shl.ErrUnknown):
-		return "Refused: the server does not know this link (revoked, expired or mistyped)."
-	}
-	return "Could not open the link: " + oneLine(err.Error()) + "."
 }
 
 // shlOpenedPage is what a SMART Health Link holds, decrypted but not yet
@@ -223,7 +205,7 @@ func (v *sharedWithMeView) refreshLive(w *wallet.Wallet) {
 			v.showVerdict(widget.SuccessImportance, text)
 			v.reload()
 		} else if err != nil {
-			v.showVerdict(widget.LowImportance, "Could not check live shares for updates: "+oneLine(err.Error()))
+			v.showRefusal(widget.LowImportance, "Could not check live shares for updates. ", err)
 		}
 	})
 }

@@ -64,9 +64,10 @@ func TestImportSMARTHealthCards(t *testing.T) {
 	if !errors.Is(err, shc.ErrExpired) {
 		t.Fatalf("example 03 today: %v", err)
 	}
-	// On a day it was still valid, it is imported and marked revoked.
+	// On a day it was still valid, it is imported and marked revoked. Its
+	// patient ("Johnny Revoked") is not this wallet's: a family member's.
 	w.clock = func() time.Time { return time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC) }
-	res, err := w.ImportFile(ctx, filepath.Join(shcData, "spec-examples", "example-03-e-file.smart-health-card"), nil)
+	res, err := w.ImportFile(ctx, filepath.Join(shcData, "spec-examples", "example-03-e-file.smart-health-card"), nil, ImportOptions{OtherPatient: true})
 	if !errors.Is(err, shc.ErrRevoked) || res.Card == nil || res.Card.Status != "revoked" || len(res.Records) == 0 {
 		t.Fatalf("example 03 in 2023: %+v %v", res.Card, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -127,8 +128,21 @@ func (w *Wallet) MyCode() (string, []byte, error) {
 // (no code found) or ErrNotAContactCode.
 func ReadContactQR(path string) (string, error) {
 	s, err := qrimage.Read(path, "did:key:")
+	return contactFromQR(filepath.Base(path), s, err)
+}
+
+// DecodeContactQR is ReadContactQR for a picture that is no file of its
+// own (a photo picked on a phone arrives as a stream).
+func DecodeContactQR(r io.Reader) (string, error) {
+	s, err := qrimage.Decode(r, "did:key:")
+	return contactFromQR("the picture", s, err)
+}
+
+// contactFromQR checks the text a QR code gave (or the error reading it)
+// as a contact code; name says which picture in an error.
+func contactFromQR(name, s string, err error) (string, error) {
 	if errors.Is(err, qrimage.ErrNotALink) {
-		return "", fmt.Errorf("%s: %w", filepath.Base(path), ErrNotAContactCode)
+		return "", fmt.Errorf("%s: %w", name, ErrNotAContactCode)
 	}
 	if err != nil {
 		return "", err

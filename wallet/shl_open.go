@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -69,8 +70,17 @@ type SHLFileInfo struct {
 // ReadSHLQR reads a SMART Health Link from a QR code image (bare, or a
 // viewer URL holding #shlink:/).
 func ReadSHLQR(path string) (string, error) {
-	return qrimage.Read(path, "shlink:/", "http://", "https://")
+	return qrimage.Read(path, shlQRPrefixes...)
 }
+
+// DecodeSHLQR is ReadSHLQR for a picture that is no file of its own.
+func DecodeSHLQR(r io.Reader) (string, error) {
+	return qrimage.Decode(r, shlQRPrefixes...)
+}
+
+// shlQRPrefixes are the texts a SMART Health Link's QR code starts with:
+// the bare link or a viewer URL.
+var shlQRPrefixes = []string{"shlink:/", "http://", "https://"}
 
 // OpenSHL opens a SMART Health Link, as any SHL viewer does: it parses the
 // link (a shlink:/ text, a viewer URL, or a QR code image's path), POSTs

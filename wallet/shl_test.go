@@ -156,7 +156,8 @@ func TestSHLLive(t *testing.T) {
 	}
 	data, _ := fixtures.Named("Buster_Hoeger").Read()
 	// The import refreshes the live link (and would push it to keepers).
-	res, err := patient.ImportFHIR(ctx, "b.json", data)
+	// Buster is not the patient: a family member's records.
+	res, err := patient.ImportFHIR(ctx, "b.json", data, ImportOptions{OtherPatient: true})
 	must(t, err)
 	if res.LiveError != "" {
 		t.Fatalf("import: %s", res.LiveError)

@@ -358,10 +358,10 @@ func runRedeem(c *ctx, args []string) error {
 	red, err := w.Redeem(c.Context, link, cfg, wallet.RedeemOptions{Progress: progress, SkipLocalChecks: *skip, Export: *outDir != ""})
 	line.end()
 	if *outDir != "" && errors.Is(err, grant.ErrNotGranted) {
-		return fmt.Errorf("%w; this grant is view only: redeem it without --out to read it in the wallet", err)
+		return refused(w, fmt.Errorf("%w; this grant is view only: redeem it without --out to read it in the wallet", err))
 	}
 	if err != nil {
-		return err
+		return refused(w, err)
 	}
 	doc, err := fhir.Parse(red.Bundle)
 	if err != nil {
@@ -409,7 +409,7 @@ func followLive(c *ctx, w *wallet.Wallet, hash string, every time.Duration) erro
 	err := w.FollowLive(c.Context, every, wallet.RedeemOptions{}, func(u wallet.LiveUpdate, err error) {
 		switch {
 		case err != nil:
-			fmt.Fprintf(c.Stderr, "no new version this round: %v\n", err)
+			fmt.Fprintf(c.Stderr, "no new version this round: %v\n", refused(w, err))
 		case u.Grant.Hash == hash:
 			fmt.Fprintln(c.Stdout, u.VersionLine())
 		}

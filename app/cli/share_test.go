@@ -124,12 +124,14 @@ func TestGrantRedeemRevokeCLI(t *testing.T) {
 		t.Fatalf("revoke: %+v", r)
 	}
 	r = runE("", "--home", specialist, "redeem", g.Link)
-	if r.code != ExitError || !strings.Contains(r.stderr, "grant revoked") || strings.Count(r.stderr, "\n") != 1 {
+	if r.code != ExitError || !strings.HasPrefix(r.stderr, "healthwallet: The person who shared it withdrew this share on ") ||
+		!strings.Contains(r.stderr, "; ask for a new one. details: grant revoked") || strings.Count(r.stderr, "\n") != 1 {
 		t.Fatalf("redeem after revoke: %+v", r)
 	}
 	// The node's own refusal surfaces, named, in one line, and is final.
 	r = runE("", "--home", specialist, "redeem", g.Link, "--skip-local-checks")
-	if r.code != ExitError || !strings.Contains(r.stderr, "the patient's node "+nl.PeerID+": node refused the grant: grant revoked") || strings.Count(r.stderr, "\n") != 1 {
+	if r.code != ExitError || !strings.HasPrefix(r.stderr, "healthwallet: The person who shared it withdrew this share; ask for a new one. details: ") ||
+		!strings.Contains(r.stderr, "the patient's node "+nl.PeerID+": node refused the grant: grant revoked") || strings.Count(r.stderr, "\n") != 1 {
 		t.Fatalf("redeem --skip-local-checks after revoke: %+v", r)
 	}
 	r = runE("", "--home", patient, "grants", "--json")

@@ -153,7 +153,7 @@ func runSHLOpen(c *ctx, args []string) error {
 	defer w.Lock()
 	res, err := w.OpenSHL(c.Context, pos[0], *passcode, wallet.OpenSHLOptions{Out: *outDir, Import: *doImport, HTTP: client, Recipient: *recipient})
 	if err != nil && len(res.Files) == 0 {
-		return shlOpenError(err)
+		return refused(w, err)
 	}
 	if *asJSON {
 		if perr := c.printJSON(res); perr != nil {
@@ -182,20 +182,6 @@ func runSHLOpen(c *ctx, args []string) error {
 	}
 	if *doImport {
 		fmt.Fprintf(c.Stdout, "imported %d records\n", res.Imported)
-	}
-	return err
-}
-
-// shlOpenError is the one line a viewer reads when a link does not open.
-func shlOpenError(err error) error {
-	var pe *shl.PasscodeError
-	switch {
-	case errors.Is(err, shl.ErrLocked):
-		return errors.New("this link is locked: too many wrong passcodes")
-	case errors.As(err, &pe):
-		return fmt.Errorf("wrong passcode: %d attempts left", pe.Remaining)
-	case errors.Is(err, shl.ErrUnknown), errors.Is(err, shl.ErrRevoked), errors.Is(err, shl.ErrExpired):
-		return errors.New("this link was revoked or has expired")
 	}
 	return err
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/healthwallet/healthwallet/internal/plaintext"
 	"github.com/healthwallet/healthwallet/internal/testclock"
 	"github.com/healthwallet/healthwallet/share/shl"
+	"github.com/healthwallet/healthwallet/wallet"
 )
 
 // TestSHLThroughKeeperCLI: a keeper serving SMART Health Links over HTTPS
@@ -71,7 +73,7 @@ func TestSHLThroughKeeperCLI(t *testing.T) {
 	// The viewer trusts the test CA explicitly (env HW_SHL_CA_FILE).
 	venv := map[string]string{"HW_PASSPHRASE": passEnv["HW_PASSPHRASE"], "HW_SHL_CA_FILE": files.CA}
 	r = run(t, "", venv, "--home", viewer, "shl", "open", created.Link, "--passcode", "red-otter-42")
-	if r.code != ExitError || r.stderr != "healthwallet: wrong passcode: 9 attempts left\n" {
+	if r.code != ExitError || r.stderr != "healthwallet: The passcode is wrong; 9 tries are left. details: shl: wrong passcode, 9 attempts left\n" {
 		t.Fatalf("wrong passcode: %+v", r)
 	}
 	out := filepath.Join(dir, "opened")
@@ -116,7 +118,7 @@ func TestSHLThroughKeeperCLI(t *testing.T) {
 		t.Fatalf("revoke: %+v", r)
 	}
 	r = run(t, "", venv, "--home", viewer, "shl", "open", created.Link, "--passcode", "blue-otter-42")
-	if r.code != ExitError || r.stderr != "healthwallet: this link was revoked or has expired\n" {
+	if r.code != ExitError || r.stderr != "healthwallet: The person who shared it withdrew this link; ask for a new one. details: shl: server answered 404: link revoked\n" {
 		t.Fatalf("after revoke: %+v", r)
 	}
 	r = runE("--home", patient, "shl", "list", "--json")
@@ -132,16 +134,21 @@ func TestSHLOpenErrorLines(t *testing.T) {
 		err  error
 		want string
 	}{
-		{&shl.PasscodeError{Remaining: 9}, "wrong passcode: 9 attempts left"},
-		{&shl.PasscodeError{Remaining: 0}, "this link is locked: too many wrong passcodes"},
-		{&shl.StatusError{Code: 404, Msg: "revoked"}, "this link was revoked or has expired"},
-		{&shl.StatusError{Code: 404, Msg: "unknown link"}, "this link was revoked or has expired"},
-		{shl.ErrExpired, "this link was revoked or has expired"},
-		{&shl.StatusError{Code: 503, Msg: "revocation status unknown"}, "shl: server answered 503: revocation status unknown"},
+		{&shl.PasscodeError{Remaining: 9}, "The passcode is wrong; 9 tries are left. details: shl: wrong passcode, 9 attempts left"},
+		{&shl.PasscodeError{Remaining: 0}, "Too many wrong passcodes: this link is locked; ask the person who shared it for a new one. details: shl: link locked: no passcode attempts left"},
+		{&shl.StatusError{Code: 404, Msg: "revoked"}, "The person who shared it withdrew this link; ask for a new one. details: shl: server answered 404: revoked"},
+		{&shl.StatusError{Code: 404, Msg: "unknown link"}, "The server holding this link does not know it (any more); ask the person who shared it for a new one. details: shl: server answered 404: unknown link"},
+		{shl.ErrExpired, "This link has expired; ask the person who shared it for a new one. details: link expired"},
+		{&shl.StatusError{Code: 503, Msg: "revocation status unknown"}, "The server holding this link cannot answer right now; try again later. details: shl: server answered 503: revocation status unknown"},
+		{wallet.ErrPasscodeNeeded, "This link needs its passcode; ask the person who shared it for it. details: this link needs a passcode"},
 	}
 	for _, c := range cases {
-		if got := shlOpenError(c.err).Error(); got != c.want {
+		err := refused(nil, c.err)
+		if got := err.Error(); got != c.want {
 			t.Errorf("%v: %q, want %q", c.err, got, c.want)
+		}
+		if !errors.Is(err, c.err) {
+			t.Errorf("%v: the refusal does not wrap it", c.err)
 		}
 	}
 	// Without a wallet link or QR: one usage line.

@@ -123,7 +123,6 @@ func (s *Server) handleLive(st network.Stream) {
 	b = append(b, record...)
 	b = binary.AppendUvarint(b, uint64(len(envelope)))
 	st.Write(append(b, envelope...))
-	s.report(p.access)
 }
 
 // FetchLive presents chain, the patient's live grant (one grant), to the

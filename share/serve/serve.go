@@ -330,9 +330,11 @@ func (s *Server) handshake(ctx context.Context, st network.Stream, live bool, ch
 	p := &presentation{access: Access{Time: s.now().UTC(), Peer: st.Conn().RemotePeer(), Live: live}}
 	a := &p.access
 	p.refuse = func(reason string) {
+		// Logged before the presenter hears the answer: whoever reads
+		// the access log after a refusal finds it there.
 		a.Reason = reason
-		writeStatus(st, 1, reason)
 		s.reportRefusal(*a)
+		writeStatus(st, 1, reason)
 	}
 	if !s.admit(a.Peer) {
 		p.refuse(reasonTooFast)
@@ -417,6 +419,7 @@ func (s *Server) accept(st network.Stream, p *presentation, roots []cid.Cid) boo
 		return false
 	}
 	a.Granted, a.ExpiresAt = true, p.verified.ExpiresAt
+	s.report(*a) // logged before the presenter hears "ok", as refusals are
 	writeStatus(st, 0, p.verified.ExpiresAt.Format(time.RFC3339))
 	return true
 }
@@ -442,9 +445,7 @@ func (s *Server) handle(st network.Stream) {
 		}
 		roots = append(roots, c)
 	}
-	if s.accept(st, p, roots) {
-		s.report(p.access)
-	}
+	s.accept(st, p, roots)
 }
 
 // open adds a verified session for p, within the limits, and returns
