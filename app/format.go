@@ -84,6 +84,21 @@ func recordMeta(r wallet.Record) string {
 	return b.String()
 }
 
+// recordLine is a record on one line, as the list of a share's records
+// shows it: its name, value and flag, its human date and its kind, e.g.
+// "Glucose 92.75 mg/dL · 16 Feb 2018 · Result or measurement".
+func recordLine(r wallet.Record) string {
+	what := strings.TrimSpace(recordTitle(r) + " " + r.Value)
+	if r.Flag != "" {
+		what += " " + flagMark(r.Flag)
+	}
+	date := ""
+	if r.Name != "" { // an older index's summary already holds its date
+		date = fhir.HumanDate(r.Day())
+	}
+	return joinNonEmpty(what, date, fhir.PlainType(r.Type))
+}
+
 // cardText is a SMART Health Card's issuer and verification result.
 func cardText(c *wallet.CardInfo) string {
 	issuer := c.Issuer

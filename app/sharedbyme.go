@@ -238,7 +238,7 @@ func (v *sharedByMeView) fillGroups() {
 			if g.Links > 1 {
 				title = "Re-share: " + title
 			}
-			r.set(title, untilText(g, v.u.now()), v.availLine(g.Hash), g.Status(v.u.now()), g.Live)
+			r.set(title, untilText(g, v.u.now()), g.Status(v.u.now()), v.availLine(g.Hash), g.Live)
 			v.rows = append(v.rows, r)
 			v.groups.Add(r)
 		}
@@ -247,7 +247,7 @@ func (v *sharedByMeView) fillGroups() {
 		v.groups.Add(v.groupHeader(linkGroup, "", len(v.shls)))
 		for _, l := range v.shls {
 			r := newShareRow(v.u.act(func() { v.openSHL(l) }))
-			r.set(shlTitle(l), shlCovers(l), joinNonEmpty(shlUntilText(l, v.u.now()), v.availLine(l.ID)), l.Status(v.u.now()), l.Live)
+			r.set(shlTitle(l), shlCovers(l), l.Status(v.u.now()), joinNonEmpty(shlUntilText(l, v.u.now()), v.availLine(l.ID)), l.Live)
 			v.rows = append(v.rows, r)
 			v.groups.Add(r)
 		}
@@ -306,7 +306,16 @@ type grantRow struct {
 }
 
 func newGrantRow() *grantRow {
-	r := &grantRow{who: widget.NewLabel(""), what: widget.NewLabel(""), until: widget.NewLabel(""), status: widget.NewLabel("")}
+	r := &grantRow{}
+	r.init()
+	r.ExtendBaseWidget(r)
+	return r
+}
+
+// init makes the row's labels (a row that embeds grantRow calls it, then
+// extends the base widget with itself).
+func (r *grantRow) init() {
+	r.who, r.what, r.until, r.status = widget.NewLabel(""), widget.NewLabel(""), widget.NewLabel(""), widget.NewLabel("")
 	r.who.TextStyle.Bold = true
 	r.who.Truncation = fyne.TextTruncateEllipsis
 	r.what.Truncation = fyne.TextTruncateEllipsis
@@ -314,8 +323,6 @@ func newGrantRow() *grantRow {
 	r.until.SizeName = theme.SizeNameCaptionText
 	r.until.Importance = widget.LowImportance
 	r.status.TextStyle.Bold = true
-	r.ExtendBaseWidget(r)
-	return r
 }
 
 // set shows a grant (or a link) in the row; live adds the "live" badge
@@ -336,38 +343,19 @@ func (r *grantRow) CreateRenderer() fyne.WidgetRenderer {
 		container.New(&tightVBox{}, r.who, r.what, r.until)))
 }
 
-// shareRow is one share in a list: what, until when and where it opens,
-// and its status. Tapping it opens the share.
+// shareRow is a grantRow that can be tapped: one share in a list of rows
+// (Shared by me), rather than a widget.List's item. Tapping it opens the
+// share.
 type shareRow struct {
-	widget.BaseWidget
-	title, line, until *widget.Label
-	status             *widget.Label
-	onTap              func()
+	grantRow
+	onTap func()
 }
 
 func newShareRow(onTap func()) *shareRow {
-	r := &shareRow{title: widget.NewLabel(""), line: widget.NewLabel(""), until: widget.NewLabel(""), status: widget.NewLabel(""), onTap: onTap}
-	r.title.TextStyle.Bold = true
-	r.title.Truncation = fyne.TextTruncateEllipsis
-	r.line.Truncation = fyne.TextTruncateEllipsis
-	r.until.Truncation = fyne.TextTruncateEllipsis
-	r.until.SizeName = theme.SizeNameCaptionText
-	r.until.Importance = widget.LowImportance
-	r.status.TextStyle.Bold = true
+	r := &shareRow{onTap: onTap}
+	r.init()
 	r.ExtendBaseWidget(r)
 	return r
-}
-
-// set shows a share in the row; live adds the "live" badge to the status.
-func (r *shareRow) set(title, line, until, status string, live bool) {
-	r.title.SetText(title)
-	r.line.SetText(line)
-	r.until.SetText(until)
-	r.status.Importance = statusImportance(status)
-	if live {
-		status += " · live"
-	}
-	r.status.SetText(status)
 }
 
 // Tapped opens the share.
@@ -375,11 +363,6 @@ func (r *shareRow) Tapped(*fyne.PointEvent) {
 	if r.onTap != nil {
 		r.onTap()
 	}
-}
-
-func (r *shareRow) CreateRenderer() fyne.WidgetRenderer {
-	return widget.NewSimpleRenderer(container.NewBorder(nil, nil, nil, r.status,
-		container.New(&tightVBox{}, r.title, r.line, r.until)))
 }
 
 // sharePage is what the pages of a grant and of a link have in common:
@@ -692,7 +675,7 @@ func (u *UI) listRecords(ids []catalog.ID, box *fyne.Container) {
 				lines = append(lines, fmt.Sprintf("and %d more", len(recs)-i))
 				break
 			}
-			lines = append(lines, r.Summary+" · "+recordMeta(r))
+			lines = append(lines, recordLine(r))
 		}
 		if missing > 0 {
 			lines = append(lines, fmt.Sprintf("%d record%s no longer in the wallet", missing, plural(missing)))

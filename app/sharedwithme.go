@@ -36,6 +36,7 @@ type sharedWithMeView struct {
 	details  *widget.Accordion
 	detail   *widget.Label // a refusal's technical reason, in details
 	grants   []wallet.GrantRecord
+	names    wallet.Names // contact names, to name sharers
 	list     *widget.List
 	empty    *widget.Label
 	master   *fyne.Container
@@ -70,7 +71,7 @@ func (u *UI) newSharedWithMeView() *sharedWithMeView {
 		func(id widget.ListItemID, o fyne.CanvasObject) {
 			if id < len(v.grants) {
 				g := v.grants[id]
-				o.(*grantRow).set("From "+shortAddress(g.Issuer), g.Summary, g.Status(u.now()), untilText(g, u.now()), g.Live)
+				o.(*grantRow).set("From "+v.sharer(g.Issuer), g.Summary, g.Status(u.now()), untilText(g, u.now()), g.Live)
 			}
 		})
 	v.list.OnSelected = func(id widget.ListItemID) {
@@ -95,7 +96,9 @@ func (v *sharedWithMeView) reload() {
 		return
 	}
 	var grants []wallet.GrantRecord
+	var names wallet.Names
 	v.u.run(func() error {
+		names, _ = w.ContactNames() // without names, people show as addresses
 		all, err := w.Grants()
 		for _, g := range all {
 			if g.Direction == wallet.Received {
@@ -109,7 +112,7 @@ func (v *sharedWithMeView) reload() {
 			v.empty.Show()
 			return
 		}
-		v.grants = grants
+		v.grants, v.names = grants, names
 		if !v.checked {
 			v.checked = true
 			v.refreshLive(w)
@@ -238,7 +241,7 @@ func (v *sharedWithMeView) submit() {
 			n = len(v.page.resources)
 		}
 		v.showVerdict(widget.SuccessImportance, fmt.Sprintf("Verified: a grant from %s (%s), valid until %s. Received %d FHIR resource%s.",
-			shortAddress(red.Record.Issuer), chainText(red.Record.Links), dateTime(red.Record.ExpiresAt), n, plural(n)))
+			v.sharer(red.Record.Issuer), chainText(red.Record.Links), dateTime(red.Record.ExpiresAt), n, plural(n)))
 	})
 }
 
@@ -254,7 +257,15 @@ func chainText(links int) string {
 // nil to read it from the wallet.
 func (v *sharedWithMeView) open(g wallet.GrantRecord, bundle []byte) {
 	v.page = v.u.newReceivedPage(g, bundle)
-	v.md.show("From "+shortAddress(g.Issuer), v.page.content)
+	v.md.show("From "+v.sharer(g.Issuer), v.page.content)
+}
+
+// sharer names who shared: their contact name, else their short address.
+func (v *sharedWithMeView) sharer(address string) string {
+	if n := v.names.Of(address); n != "" {
+		return n
+	}
+	return shortAddress(address)
 }
 
 // picture is a picked image: a name for messages and its bytes. A phone's

@@ -134,6 +134,12 @@ func TestRedeemReadExportAndReshare(t *testing.T) {
 		t.Fatalf("verdict %q", v.verdict.Text)
 	}
 	mustContain(t, "details", v.detail.Text, "grant revoked: at ")
+	// The list and the page title name the contact, not an address.
+	v.reload()
+	u.bg.Wait()
+	if got := v.sharer(patient.Info().Address); got != "Marguerita" {
+		t.Fatalf("the sharer is %q, want the contact name", got)
+	}
 }
 
 // TestRedeemRefusesAnotherWalletsGrant: a grant for someone else is

@@ -131,7 +131,7 @@ func TestGCAndCAR(t *testing.T) {
 	w.Lock()
 
 	r := run(t, "", passEnv, "--home", home, "gc", "--json")
-	if r.code != 0 || !strings.Contains(r.stdout, `"roots": 1`) {
+	if r.code != 0 || !strings.Contains(r.stdout, `"roots": 1`) || !strings.Contains(r.stdout, `"stray": 0`) || !strings.Contains(r.stdout, `"deferred": false`) {
 		t.Fatalf("gc: %+v", r)
 	}
 	car := filepath.Join(t.TempDir(), "backup.car")

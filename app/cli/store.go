@@ -114,9 +114,12 @@ func runGC(c *ctx, args []string) error {
 		return err
 	}
 	if *asJSON {
-		return c.printJSON(map[string]int{"roots": res.Roots, "blocks": res.Blocks})
+		return c.printJSON(map[string]any{"roots": res.Roots, "blocks": res.Blocks, "stray": res.Stray, "deferred": res.Deferred})
 	}
-	fmt.Fprintf(c.Stdout, "removed %d objects (%d blocks)\n", res.Roots, res.Blocks)
+	fmt.Fprintf(c.Stdout, "removed %d objects (%d blocks, %d of them left by an interrupted import)\n", res.Roots, res.Blocks, res.Stray)
+	if res.Deferred {
+		fmt.Fprintln(c.Stdout, "an import was writing: blocks it may own are left for the next gc")
+	}
 	return nil
 }
 
