@@ -14,13 +14,13 @@
 # Each wallet knows the others by name (app contacts).
 #
 # Needs: cgo toolchain with GL/X11 headers (and EGL/GLES for the phone
-# build), xvfb-run (Debian xvfb), import (ImageMagick), xdotool, jq.
+# build), xvfb-run (Debian xvfb), import and convert (ImageMagick), xdotool, jq.
 # Nothing is left running; the wallets are deleted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$(realpath -m "${1:-docs}")
 mkdir -p "$out"
-for tool in xvfb-run import xdotool jq; do
+for tool in xvfb-run import convert xdotool jq; do
 	command -v "$tool" >/dev/null || { echo "screenshots.sh needs $tool" >&2; exit 1; }
 done
 
@@ -97,27 +97,33 @@ wait "$node" 2>/dev/null || true
 # 1000x700 window. The phone build (-tags mobile) runs in fyne's X11 debug
 # shell, which waits for a ConfigureNotify before drawing; with no window
 # manager under Xvfb, xdotool's resize provides it, and makes the window
-# phone-shaped: 390x780 points at scale 2, saved at 390x780 pixels.
+# phone-shaped: 390x780 points at scale 2, saved at 390x780 pixels. A
+# black frame (the window came up too late on a loaded machine) is taken
+# again, once.
 shot() {
 	local layout=$1 home=$2 screen=$3 file="$1-$3.png"
 	local bin="$tmp/hw-desktop" geometry=1000x700 resize=100%
 	if [ "$layout" = phone ]; then bin="$tmp/hw-phone" geometry=780x1560 resize=50%; fi
-	HW_SCREENSHOT=$screen HW_SCREENSHOT_TO=$(did family) HW_SCREENSHOT_LINK=$family_link \
-		HW_SCREENSHOT_CONTACTS=$(contacts_of "$home") FYNE_SCALE=$([ "$layout" = phone ] && echo 2 || echo 1) \
-		xvfb-run -a -s "-screen 0 ${geometry}x24" bash -c '
-			"$0" --home "$1" >"$3.log" 2>&1 &
-			app=$!
-			if [ "$4" = phone ]; then
-				for _ in $(seq 50); do wid=$(xdotool search --name "^App$" 2>/dev/null | head -1) && [ -n "$wid" ] && break; sleep 0.1; done
-				xdotool windowsize "$wid" 780 1560
-			fi
-			sleep 8
-			import -window root -resize "$5" -strip "$2"
-			kill $app
-			sleep 1
-			kill -9 $app 2>/dev/null || true
-			wait $app 2>/dev/null || true
-		' "$bin" "$home" "$out/$file" "$tmp/$file" "$layout" "$resize"
+	for attempt in 1 2; do
+		HW_SCREENSHOT=$screen HW_SCREENSHOT_TO=$(did family) HW_SCREENSHOT_LINK=$family_link \
+			HW_SCREENSHOT_CONTACTS=$(contacts_of "$home") FYNE_SCALE=$([ "$layout" = phone ] && echo 2 || echo 1) \
+			xvfb-run -a -s "-screen 0 ${geometry}x24" bash -c '
+				"$0" --home "$1" >"$3.log" 2>&1 &
+				app=$!
+				if [ "$4" = phone ]; then
+					for _ in $(seq 200); do wid=$(xdotool search --name "^App$" 2>/dev/null | head -1) && [ -n "$wid" ] && break; sleep 0.1; done
+					xdotool windowsize "$wid" 780 1560
+				fi
+				sleep 8
+				import -window root -resize "$5" -strip "$2"
+				kill $app
+				sleep 1
+				kill -9 $app 2>/dev/null || true
+				wait $app 2>/dev/null || true
+			' "$bin" "$home" "$out/$file" "$tmp/$file" "$layout" "$resize"
+		[ "$(convert "$out/$file" -format '%[fx:mean>0]' info:)" = 1 ] && break
+		echo "  $out/$file is black (attempt $attempt)" >&2
+	done
 	echo "  $out/$file"
 }
 
