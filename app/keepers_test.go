@@ -71,6 +71,7 @@ func TestKeepersInSettingsAndShare(t *testing.T) {
 	specialist := newPeerWallet(t)
 
 	tapTab(t, u, tabSettings)
+	u.settings.advanced.Open(0) // keepers sit under Advanced
 	s := u.settings.keepers
 	if len(s.rows) != 0 || !s.sync.Disabled() {
 		t.Fatalf("%d keepers listed, sync enabled %v, before any was added", len(s.rows), !s.sync.Disabled())
