@@ -50,7 +50,7 @@ func (u *UI) newReceivedPage(g wallet.GrantRecord, bundle []byte) *receivedPage 
 	p.status = heading(capitalize(st) + ": " + untilText(g, u.now()))
 	p.status.Importance = statusImportance(st)
 	facts := widget.NewForm(
-		widget.NewFormItem("From", mono(g.Issuer)),
+		widget.NewFormItem("From", wrapped(u.personLabel(g.Issuer))),
 		widget.NewFormItem("Chain", wrapped(chainText(g.Links))),
 		widget.NewFormItem("Covers", wrapped(g.Summary)),
 		widget.NewFormItem("Re-share", wrapped(depthText(g.Depth))),
@@ -325,4 +325,17 @@ func (p *receivedPage) submitDelegate() {
 		f.result.showWhere(wallet.ShareAvailability{Upstream: true})
 		p.show(f.result.content)
 	})
+}
+
+// personLabel names someone by address: "Darron Feeney (0x382b…587b)" for
+// a contact, the short address otherwise.
+func (u *UI) personLabel(address string) string {
+	if w := u.openWallet(); w != nil {
+		if names, err := w.ContactNames(); err == nil {
+			if n := names.Of(address); n != "" {
+				return n + " (" + shortAddress(address) + ")"
+			}
+		}
+	}
+	return shortAddress(address)
 }

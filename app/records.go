@@ -221,6 +221,9 @@ func (v *recordBrowser) apply() {
 	switch {
 	case total == 0:
 		v.count.SetText("No records yet. Import a FHIR file, a SMART Health Card, a PDF or an image.")
+	case v.chips.selected == chipSummary && hidden > 0:
+		n := total - hidden
+		v.count.SetText(fmt.Sprintf("Summary of %d record%s; %d billing records hidden", n, plural(n), hidden))
 	case v.chips.selected == chipSummary:
 		v.count.SetText(fmt.Sprintf("Summary of %d record%s", total, plural(total)))
 	case len(v.shown) == total:
