@@ -26,9 +26,10 @@ type patientBanner struct {
 }
 
 // newPatientBanner is the banner of a share from sharer (the grant's
-// issuer address); set fills in the patient once the Bundle is read.
-func (u *UI) newPatientBanner(sharer string) *patientBanner {
-	b := &patientBanner{who: heading(""), from: wrapped(sharedByText(u.openWallet(), sharer)), warn: wrapped("")}
+// issuer address), whose contact name is name ("" for someone who is not a
+// contact); set fills in the patient once the Bundle is read.
+func newPatientBanner(sharer, name string) *patientBanner {
+	b := &patientBanner{who: heading(""), from: wrapped(sharedByText(sharer, name)), warn: wrapped("")}
 	b.who.SizeName = theme.SizeNameSubHeadingText
 	b.warn.Importance = widget.WarningImportance
 	b.who.Hide()
@@ -39,13 +40,9 @@ func (u *UI) newPatientBanner(sharer string) *patientBanner {
 
 // sharedByText names who shared: "Shared by Marguerita" for a contact,
 // "Shared by 0x03D8…A1B2 (not one of your contacts)" otherwise.
-func sharedByText(w *wallet.Wallet, sharer string) string {
-	if w != nil {
-		if names, err := w.ContactNames(); err == nil {
-			if n := names.Of(sharer); n != "" {
-				return "Shared by " + n
-			}
-		}
+func sharedByText(sharer, name string) string {
+	if name != "" {
+		return "Shared by " + name
 	}
 	return "Shared by " + shortAddress(sharer) + " (not one of your contacts)"
 }

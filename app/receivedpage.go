@@ -46,11 +46,12 @@ type receivedPage struct {
 
 func (u *UI) newReceivedPage(g wallet.GrantRecord, bundle []byte) *receivedPage {
 	p := &receivedPage{u: u, grant: g}
+	sharer := u.contactName(g.Issuer) // read once, for the banner and the From line
 	st := g.Status(u.now())
 	p.status = heading(capitalize(st) + ": " + untilText(g, u.now()))
 	p.status.Importance = statusImportance(st)
 	facts := widget.NewForm(
-		widget.NewFormItem("From", wrapped(u.personLabel(g.Issuer))),
+		widget.NewFormItem("From", wrapped(personLabel(g.Issuer, sharer))),
 		widget.NewFormItem("Chain", wrapped(chainText(g.Links))),
 		widget.NewFormItem("Covers", wrapped(g.Summary)),
 		widget.NewFormItem("Re-share", wrapped(depthText(g.Depth))),
@@ -75,7 +76,7 @@ func (u *UI) newReceivedPage(g wallet.GrantRecord, bundle []byte) *receivedPage 
 		}
 		p.list.Unselect(id)
 	}
-	p.banner = u.newPatientBanner(g.Issuer)
+	p.banner = newPatientBanner(g.Issuer, sharer)
 	top := container.NewVBox(p.banner.content, p.status, facts, buttonRow(p.export, p.reshare), p.info,
 		p.browser.search, p.browser.filters, p.browser.count)
 	p.overview = container.NewScroll(container.NewBorder(container.NewPadded(top), nil, nil, nil, p.browser.body))
@@ -327,15 +328,22 @@ func (p *receivedPage) submitDelegate() {
 	})
 }
 
-// personLabel names someone by address: "Darron Feeney (0x382b…587b)" for
-// a contact, the short address otherwise.
-func (u *UI) personLabel(address string) string {
-	if w := u.openWallet(); w != nil {
-		if names, err := w.ContactNames(); err == nil {
-			if n := names.Of(address); n != "" {
-				return n + " (" + shortAddress(address) + ")"
-			}
-		}
+// contactName is the saved contact name for a DID or an address, "" for
+// someone who is not a contact (or while the wallet is locked).
+func (u *UI) contactName(who string) string {
+	w := u.openWallet()
+	if w == nil {
+		return ""
+	}
+	names, _ := w.ContactNames()
+	return names.Of(who)
+}
+
+// personLabel names someone by address and contact name: "Darron Feeney
+// (0x382b…587b)" for a contact, the short address otherwise.
+func personLabel(address, name string) string {
+	if name != "" {
+		return name + " (" + shortAddress(address) + ")"
 	}
 	return shortAddress(address)
 }
