@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/healthwallet/healthwallet/wallet"
+	"github.com/healthwallet/healthwallet/wallet/fhir"
 )
 
 // patientBanner heads a received share: whom the records are about (name,
@@ -77,7 +78,7 @@ func (b *patientBanner) set(bundle []byte) {
 func personLine(p wallet.Person) string {
 	parts := []string{p.DisplayName()}
 	if p.BirthDate != "" {
-		parts = append(parts, "born "+wallet.HumanDate(p.BirthDate))
+		parts = append(parts, "born "+fhir.HumanDate(p.BirthDate))
 	}
 	if p.Sex != "" && p.Sex != "unknown" {
 		parts = append(parts, p.Sex)

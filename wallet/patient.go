@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 	"unicode"
 
 	"github.com/healthwallet/healthwallet/wallet/catalog"
@@ -80,7 +79,7 @@ func (p Person) Label() string {
 	if p.BirthDate == "" {
 		return p.DisplayName()
 	}
-	return p.DisplayName() + ", born " + HumanDate(p.BirthDate)
+	return p.DisplayName() + ", born " + fhir.HumanDate(p.BirthDate)
 }
 
 // brief is the person without what only comparison needs, for tagging
@@ -197,22 +196,6 @@ func normalName(s string) string {
 		}
 	}
 	return strings.Join(words, " ")
-}
-
-// HumanDate writes a FHIR date the way people read it: "1 May 1972",
-// "May 1972", "1972". Anything else is returned as written.
-func HumanDate(d string) string {
-	switch {
-	case len(d) >= len(time.DateOnly):
-		if t, err := time.Parse(time.DateOnly, d[:len(time.DateOnly)]); err == nil {
-			return t.Format("2 Jan 2006")
-		}
-	case len(d) == len("2006-01"):
-		if t, err := time.Parse("2006-01", d); err == nil {
-			return t.Format("Jan 2006")
-		}
-	}
-	return d
 }
 
 // PatientsOf lists the distinct people a FHIR Bundle (or resource) is

@@ -39,12 +39,6 @@ const (
 
 // Errors of Read and Decode.
 var (
-	// ErrNoReader was returned while QR images were read by an external
-	// program that might be missing. Decoding is built in now; it is kept
-	// so that callers comparing against it still compile.
-	//
-	// Deprecated: never returned.
-	ErrNoReader = errors.New("reading QR images needs a QR reader; paste the link instead")
 	// ErrNotImage: the file is not a PNG, JPEG or GIF image.
 	ErrNotImage = errors.New("not a PNG, JPEG or GIF image")
 	// ErrTooLarge: the file or its picture is over MaxFileSize or MaxPixels.
